@@ -1,0 +1,123 @@
+"""Parse and validate a whole content tree into one immutable Briefing.
+
+Events reported by several sources are merged here (the newest article's
+account is shown, disagreements become warnings and "first reported as …"
+lines), and each leader's stances are ordered into a history with changes marked.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+
+from .article import Context, parse_article
+from .errors import Report
+from .model import Briefing, Event, Stance
+from .settings import Reported, check_names, parse_leader, parse_site, parse_timeline
+from .sources import ContentFiles
+from .text import MentionFinder
+
+_OLDEST = (0, "")
+
+
+def assemble(files: ContentFiles, report: Report) -> Briefing | None:
+    """The briefing, or None when errors leave nothing coherent to build (they are in `report`)."""
+    settings = parse_site(files.site, report)
+    leaders = [leader for file in files.leaders if (leader := parse_leader(file, report))]
+    names = check_names(leaders, {file.stem: file for file in files.leaders}, report)
+    if settings is None:
+        return None
+    ctx = Context(settings, {leader.id: leader for leader in leaders}, frozenset(f.stem for f in files.leaders),
+                  MentionFinder(names))
+
+    parsed = [p for file in files.articles if (p := parse_article(file, ctx, report))]
+    reported = [e for p in parsed for e in p.events]
+    reported += parse_timeline(files.timeline, settings, ctx.leader_ids, report)
+    _check_unique_ids(reported, report)
+    articles = sorted((p.article for p in parsed), key=lambda a: (-a.published.timestamp(), a.slug))
+    stances = [s for a in articles for s in a.stances]
+    return Briefing(
+        title=settings.title,
+        description=settings.description,
+        language=settings.language,
+        timezone=settings.timezone,
+        base_url=settings.base_url,
+        settings=settings.extras,
+        topics=settings.topics,
+        leaders=tuple(sorted(leaders, key=lambda leader: leader.id)),
+        articles=tuple(articles),
+        events=merge_events(reported, report),
+        stances=stance_history(stances, {a.slug: a.published for a in articles}),
+    )
+
+
+def _check_unique_ids(reported: list[Reported], report: Report) -> None:
+    """An explicit id may repeat across files (one event, several sources), never within one file."""
+    seen: dict[tuple[str, str], Reported] = {}
+    for event in reported:
+        key = (event.path, event.id)
+        if key in seen and event.explicit_id:
+            first = seen[key]
+            report.error(event.path, event.mark.line, event.mark.col,
+                         f"duplicate event id '{event.id}' (first used on line {first.mark.line})",
+                         "give each event in a file its own id; the same id in two files merges their reports")
+        seen.setdefault(key, event)
+
+
+def merge_events(reported: list[Reported], report: Report) -> tuple[Event, ...]:
+    groups: dict[str, list[Reported]] = defaultdict(list)
+    for event in reported:
+        groups[event.id].append(event)
+    events = []
+    for event_id, group in groups.items():
+        # Oldest report first; timeline.yaml (no article) counts as the oldest.
+        group.sort(key=lambda e: (e.published.timestamp(), e.path) if e.published else _OLDEST)
+        newest = group[-1]
+        first_reported = []
+        for field in ("when", "what", "who", "topics"):
+            # A source that names no leaders or topics makes no claim about them.
+            stating = [e for e in group if getattr(e, field)]
+            values = [_shown(e, field) for e in stating]
+            if len(set(values)) <= 1:
+                continue
+            first_reported.append(f"first reported as {values[0]} by {stating[0].citation.source.outlet}")
+            report.warning(newest.path, newest.mark.line, newest.mark.col,
+                           f"sources disagree on the {field} of event '{event_id}': " +
+                           "; ".join(f"{e.path} says {v}" for e, v in zip(stating, values)),
+                           "the newest article's account is shown")
+        notes = list(dict.fromkeys(e.note for e in group if e.note))
+        events.append(Event(
+            id=event_id, when=newest.when, what=newest.what,
+            who=next((e.who for e in reversed(group) if e.who), ()),
+            topics=next((e.topics for e in reversed(group) if e.topics), ()),
+            citations=tuple(dict.fromkeys(e.citation for e in reversed(group))),
+            note=" ".join(notes) or None, first_reported=tuple(first_reported),
+        ))
+    events.sort(key=lambda e: (*e.when.sort_key(), e.what, e.id))
+    return tuple(events)
+
+
+def _shown(event: Reported, field: str) -> str:
+    value = getattr(event, field)
+    if field == "when":
+        return value.display()
+    if field == "what":
+        return f"“{value}”"
+    return ", ".join(value)
+
+
+def stance_history(stances: list[Stance], published: dict) -> tuple[Stance, ...]:
+    """Every stance, oldest first per leader and topic, each change marked with the stance it replaced."""
+    by_pair: dict[tuple[str, str], list[Stance]] = defaultdict(list)
+    for stance in stances:
+        by_pair[(stance.who, stance.topic)].append(stance)
+    out = []
+    for pair in sorted(by_pair):
+        history = sorted(by_pair[pair], key=lambda s: (*s.when.sort_key(), published[s.citation.article].timestamp()))
+        previous = None
+        for stance in history:
+            if previous is not None and previous.stance != stance.stance:
+                stance = dataclasses.replace(stance, changed_from=previous.stance)
+            out.append(stance)
+            previous = stance
+    return tuple(out)

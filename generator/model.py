@@ -1,0 +1,143 @@
+"""The briefing as one immutable model: plain frozen dataclasses, nothing else.
+
+Every other stage reads this model; none changes it. References between
+objects are by id (a leader id, a topic id, an article slug), so the model is
+a tree of values that serializes as it stands.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .dates import EDTF
+
+STANCE_VALUES = ("supports", "opposes", "conditional", "unclear")
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: str
+    title: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Leader:
+    id: str
+    name: str
+    aliases: tuple[str, ...]
+    role: str
+    country: str
+    kind: str  # "person" or "organization"
+    wikidata: str | None
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every spelling that counts as a mention, longest first."""
+        return tuple(sorted({self.name, *self.aliases}, key=lambda n: (-len(n), n)))
+
+
+@dataclass(frozen=True)
+class Source:
+    outlet: str
+    url: str | None = None
+    agencies: tuple[str, ...] = ()
+    via_outlet: str | None = None
+    via_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    id: str  # stable within its article: "p1", "p2", … in reading order
+    text: str  # the paragraph's words, Markdown markup removed
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Where a piece of the briefing comes from: an article's paragraph, or a timeline source."""
+
+    source: Source
+    article: str | None = None  # article slug; None for a timeline.yaml source
+    paragraph: str | None = None  # paragraph id within the article
+
+
+@dataclass(frozen=True)
+class Sighting:
+    """One source's account of an event; several merge into one Event."""
+
+    when: EDTF
+    what: str
+    who: tuple[str, ...]
+    topics: tuple[str, ...]
+    citation: Citation
+    published: datetime | None  # of the reporting article; None for timeline.yaml
+
+
+@dataclass(frozen=True)
+class Event:
+    id: str
+    when: EDTF
+    what: str
+    who: tuple[str, ...]
+    topics: tuple[str, ...]
+    citations: tuple[Citation, ...]
+    note: str | None = None  # an editor's note, e.g. where the source's date is doubtful
+    first_reported: tuple[str, ...] = ()  # "first reported as …" lines where sources disagree
+
+
+@dataclass(frozen=True)
+class Quote:
+    id: str  # "<article>-q<n>", unique in the briefing
+    who: str
+    text: str
+    when: EDTF | None
+    citation: Citation
+
+
+@dataclass(frozen=True)
+class Stance:
+    who: str
+    topic: str
+    stance: str  # one of STANCE_VALUES
+    detail: str
+    when: EDTF
+    citation: Citation
+    changed_from: str | None = None  # the previous stance when this one changed it
+
+
+@dataclass(frozen=True)
+class Article:
+    slug: str
+    title: str
+    published: datetime
+    updated: datetime | None
+    source: Source
+    language: str
+    summary: tuple[str, ...]  # key points as inline HTML
+    body_html: str
+    paragraphs: tuple[Paragraph, ...]
+    mentions: tuple[str, ...]  # leader ids, in order of first mention
+    events: tuple[str, ...]  # event ids reported by this article
+    quotes: tuple[Quote, ...]
+    stances: tuple[Stance, ...]
+
+
+@dataclass(frozen=True)
+class Briefing:
+    title: str
+    description: str
+    language: str
+    timezone: str
+    base_url: str
+    settings: tuple[tuple[str, object], ...]  # extension keys of site.yaml (cname, allow_raw_html, …)
+    topics: tuple[Topic, ...]  # in display order
+    leaders: tuple[Leader, ...]  # sorted by id
+    articles: tuple[Article, ...]  # newest first
+    events: tuple[Event, ...]  # in timeline order
+    stances: tuple[Stance, ...]  # oldest first, with changes marked
+
+    def setting(self, key: str, default=None):
+        return dict(self.settings).get(key, default)

@@ -1,0 +1,123 @@
+"""The model a content tree becomes: mentions, anchors, merged events, stance history, encodings."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from helpers import ARTICLE, REPO, SITE, briefing_of, project_files
+
+from generator.pipeline import load_briefing
+
+
+def test_bundled_briefing_builds_its_model():
+    briefing, report = load_briefing(REPO)
+    assert not report.errors
+    ids = {leader.id for leader in briefing.leaders}
+    assert {"vladimir-putin", "donald-trump", "volodymyr-zelenskyy", "kremlin", "white-house"} <= ids
+    article = briefing.articles[0]
+    assert {"volodymyr-zelenskyy", "andriy-sybiga", "olaf-scholz", "emmanuel-macron", "joe-biden",
+            "winston-peters"} <= set(article.mentions)
+    call = next(e for e in briefing.events if e.id == "trump-putin-call")
+    assert call.when.display() == "18 March 2025" and call.citations[0].paragraph
+    g7 = next(e for e in briefing.events if "G7" in e.what)
+    assert g7.when.text == "2018" and "2014" in g7.note
+
+
+def test_mentions_are_whole_words_in_any_script(tmp_path):
+    leaders = {
+        "content__leaders__aleksandar-vucic.yaml": "name: Aleksandar Vučić\naliases: [Vučić]\nrole: President\n",
+        "content__leaders__li-qiang.yaml": "name: Li Qiang\naliases: [李强]\nrole: Premier\n",
+        "content__leaders__zelenskyy.yaml": "name: Volodymyr Zelenskyy\naliases: [Zelensky, Зеленський]\nrole: President\n",
+    }
+    body = ("Vučić spoke. 李强 replied. Зеленський said it, and so did Zelensky’s aide.\n\n"
+            "Zelenskyyan scholars and Vučićev fans are no mentions, nor is zelensky in lower case.\n")
+    article = ARTICLE.split("---\n", 2)
+    text = "---\n" + article[1] + "---\n" + body
+    text = text.replace("    anchor: met in the capital\n", "").replace("    anchor: only if aid stops\n", "")
+    text = text.replace("quotes:\n  - who: anna-berg\n    text: a good first step\n", "")
+    briefing = briefing_of(tmp_path, project_files(**leaders, **{"content__articles__leaders-meet.md": text}))
+    assert set(briefing.articles[0].mentions) == {"aleksandar-vucic", "li-qiang", "zelenskyy"}
+    html = briefing.articles[0].body_html
+    # Vučić, 李强 and Зеленський; Zelensky’s is the same leader in the same paragraph: linked once.
+    assert html.count('class="mention"') == 3
+
+
+def test_mentions_match_decomposed_spellings(tmp_path):
+    decomposed = unicodedata.normalize("NFD", "Vučić")
+    leaders = {"content__leaders__vucic.yaml": f"name: {decomposed}\nrole: President\n"}
+    text = ARTICLE.replace("Anna Berg and Jonas Vik met", "Anna Berg, Vučić and Jonas Vik met")
+    briefing = briefing_of(tmp_path, project_files(**leaders, **{"content__articles__leaders-meet.md": text}))
+    assert "vucic" in briefing.articles[0].mentions
+
+
+def test_anchor_matching_ignores_case_quotes_dashes_and_line_breaks(tmp_path):
+    body = "He said the “key\ncondition” – for peace… was clear.\n\nAnother paragraph.\n"
+    text = ARTICLE.split("---\n", 2)
+    front = text[1].replace("anchor: met in the capital", "anchor: 'KEY condition\" -- for peace...'")
+    front = front.replace("anchor: only if aid stops", "anchor: Another paragraph")
+    front = front.replace("text: a good first step", "text: condition")
+    briefing = briefing_of(tmp_path, project_files(**{"content__articles__leaders-meet.md": "---\n" + front + "---\n" + body}))
+    event = briefing.events[0]
+    assert event.citations[0].paragraph == "p1"
+    assert briefing.stances[0].citation.paragraph == "p2"
+
+
+def test_crlf_and_bom_files_read_like_plain_ones(tmp_path):
+    files = project_files()
+    plain = briefing_of(tmp_path / "plain", files)
+    odd = {path: b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode() for path, text in files.items()}
+    assert briefing_of(tmp_path / "odd", odd) == plain
+
+
+def test_events_with_the_same_id_merge_and_the_newest_account_wins(tmp_path):
+    follow_up = ARTICLE.replace("published: 2025-03-19", "published: 2025-03-21").replace(
+        "what: Berg and Vik meet", "what: Berg and Vik meet in Oslo").replace("Daily Test", "Evening Test")
+    timeline = "- id: meeting\n  when: 2025-03-18\n  what: A meeting\n  source: {outlet: Wire}\n"
+    briefing = briefing_of(tmp_path, project_files(**{"content__articles__follow-up.md": follow_up,
+                                                       "content__timeline.yaml": timeline}))
+    assert len(briefing.events) == 1
+    event = briefing.events[0]
+    assert event.what == "Berg and Vik meet in Oslo"
+    assert [c.source.outlet for c in event.citations] == ["Evening Test", "Daily Test", "Wire"]
+    assert event.first_reported == ("first reported as “A meeting” by Wire",)
+
+
+def test_timeline_order_is_earliest_instant_then_finer_precision_then_what(tmp_path):
+    timeline = "".join(f"- when: {when}\n  what: {what}\n  source: {{outlet: Wire}}\n" for when, what in [
+        ("2025-03", "March, month precision"), ("2025-03-01", "B on the first"), ("2025-03-01", "A on the first"),
+        ("2024-12-31/2025-04", "An interval starting earlier"), ("2025-03~", "Approximate March"),
+    ])
+    briefing = briefing_of(tmp_path, project_files(**{"content__timeline.yaml": timeline}))
+    order = [e.what for e in briefing.events if e.id.startswith("timeline")]
+    assert order == ["An interval starting earlier", "A on the first", "B on the first",
+                     "Approximate March", "March, month precision"]
+
+
+def test_stance_history_marks_changes(tmp_path):
+    later = ARTICLE.replace("published: 2025-03-19", "published: 2025-04-02").replace(
+        "stance: conditional", "stance: supports")
+    briefing = briefing_of(tmp_path, project_files(**{"content__articles__later.md": later}))
+    history = [(s.stance, s.changed_from) for s in briefing.stances if s.who == "jonas-vik"]
+    assert history == [("conditional", None), ("supports", "conditional")]
+
+
+def test_model_does_not_depend_on_file_order(tmp_path):
+    extra = {f"content__leaders__leader-{c}.yaml": f"name: Leader {c.upper()}\nrole: R\n" for c in "zyxabc"}
+    one = briefing_of(tmp_path / "one", project_files(**extra))
+    two = briefing_of(tmp_path / "two", project_files(**dict(reversed(list(extra.items())))))
+    assert one == two
+    assert [leader.id for leader in one.leaders] == sorted(leader.id for leader in one.leaders)
+
+
+def test_unquoted_dates_keep_their_written_form(tmp_path):
+    timeline = "- when: 2014\n  what: A year\n  source: {outlet: W}\n- when: 2025-02\n  what: A month\n  source: {outlet: W}\n"
+    briefing = briefing_of(tmp_path, project_files(**{"content__timeline.yaml": timeline}))
+    shown = {e.what: e.when.display() for e in briefing.events}
+    assert shown["A year"] == "2014" and shown["A month"] == "February 2025"
+
+
+def test_site_defaults(tmp_path):
+    site = "title: Only a title\ntopics: {ceasefire: {title: C}}\n"
+    briefing = briefing_of(tmp_path, project_files(**{"content__site.yaml": site}))
+    assert (briefing.language, briefing.timezone, briefing.base_url) == ("en", "UTC", "/")
+    assert SITE  # the full settings are covered by test_errors
