@@ -28,16 +28,22 @@ fi
 
 immutable="public, max-age=31536000, immutable"
 revalidate="no-cache"
-opts=(--no-progress --only-show-errors)
-[ -n "${DRYRUN:-}" ] && opts+=(--dryrun)
+if [ -n "${DRYRUN:-}" ]; then
+    opts=(--no-progress --dryrun)
+else
+    opts=(--no-progress --only-show-errors)
+fi
 
-# upload CACHE_CONTROL [CONTENT_TYPE] -- FILTERS...: upload the files the filters select.
-# Filters are evaluated in order, the last match wins; each call starts from "nothing".
+# upload CACHE_CONTROL CONTENT_TYPE FILTERS...: upload the files the filters select,
+# with these headers ("" for CONTENT_TYPE: guessed from the extension). Filters apply
+# in order and the last match wins; each call starts from --exclude '*' (nothing).
 upload() {
     local cache=$1 type=$2
     shift 2
     local args=(--cache-control "$cache")
-    [ -n "$type" ] && args+=(--content-type "$type")
+    if [ -n "$type" ]; then
+        args+=(--content-type "$type")
+    fi
     aws s3 sync "$site/" "$dest/" "${opts[@]}" "${args[@]}" --exclude '*' "$@"
 }
 

@@ -15,6 +15,7 @@ import xml.etree.ElementTree as etree
 from dataclasses import dataclass, field
 
 import markdown
+import nh3
 from markdown.treeprocessors import Treeprocessor
 
 from .model import Paragraph
@@ -25,6 +26,10 @@ from .text import MentionFinder, find_phrase, phrase_pattern
 _BLOCKS = {"p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "dt", "dd", "td", "th", "pre", "figcaption"}
 _NO_LINKS = {"a", "code", "pre"}
 _PLACEHOLDER = re.compile("\x02wzxhzdk:(\\d+)\x03")
+# What survives in a body: Markdown's own output plus our ids and classes; links only to the web and mail.
+_ATTRIBUTES = {"*": {"id", "class", "title", "lang", "dir"}, "a": {"href"}, "img": {"src", "alt"},
+               "ol": {"start"}, "blockquote": {"cite"}, "td": {"align"}, "th": {"align"}}
+_URL_SCHEMES = {"http", "https", "mailto"}
 
 
 @dataclass(frozen=True)
@@ -45,42 +50,59 @@ class RenderedBody:
 
 
 class _Annotator(Treeprocessor):
-    def __init__(self, md, finder: MentionFinder | None, leader_href, quotes: list[QuoteMark], result: RenderedBody):
+    def __init__(self, md, finder: MentionFinder | None, leader_href, quotes: list[QuoteMark], result: RenderedBody,
+                 allow_raw_html: bool):
         super().__init__(md)
         self.finder, self.leader_href, self.quotes, self.result = finder, leader_href, quotes, result
+        self.allow_raw_html = allow_raw_html
 
     def run(self, root):
         stash = self.md.htmlStash.rawHtmlBlocks
-        pending = list(self.quotes)
+        for i, raw in enumerate(stash):
+            if not self.allow_raw_html and str(raw).lstrip().startswith("<"):
+                stash[i] = ""  # raw HTML is removed unless site.yaml trusts the authors with it
+        for child in list(root):  # and so are the paragraphs that held only removed HTML blocks
+            held = _PLACEHOLDER.fullmatch((child.text or "").strip()) if child.tag == "p" and len(child) == 0 else None
+            if held and stash[int(held.group(1))] == "":
+                root.remove(child)
+        _unlink_remote_images(root)
+        blocks = []
         for element in root.iter():
             if element.tag not in _BLOCKS or any(child.tag in _BLOCKS for child in element.iter() if child is not element):
                 continue
-            pid = f"p{len(self.result.paragraphs) + 1}"
+            if len(element) == 0 and _PLACEHOLDER.fullmatch((element.text or "").strip()):
+                continue  # a raw HTML block, which Markdown puts back (or we removed) after this step
+            pid = f"p{len(blocks) + 1}"
             element.set("id", pid)
-            text = _PLACEHOLDER.sub(lambda m: html.unescape(str(stash[int(m.group(1))])), "".join(element.itertext()))
+            text = _PLACEHOLDER.sub(lambda m: _words_of(str(stash[int(m.group(1))])), "".join(element.itertext()))
             self.result.paragraphs.append(Paragraph(pid, text))
-            for quote in list(pending):
-                if self._mark_quote(element, quote):
-                    self.result.quote_paragraphs[quote.element_id] = pid
-                    pending.remove(quote)
-            if self.finder is not None and element.tag != "pre":
-                self._link_mentions(element)
+            blocks.append(element)
+        for quote in self.quotes:
+            self._place_quote(blocks, quote)
+        if self.finder is not None:
+            for block in blocks:
+                if block.tag != "pre":
+                    self._link_mentions(block)
 
-    def _mark_quote(self, block, quote: QuoteMark) -> bool:
-        pattern = phrase_pattern(quote.text)
-        if pattern is None:
-            return False
-        for parent, holder, slot, text in _text_slots(block):
-            span = find_phrase(pattern, text)
-            if span is None:
-                continue
-            mark = etree.Element("a", {"class": "quote", "id": quote.element_id, "href": quote.speaker_href,
-                                       "title": f"Quote: {quote.speaker_name}"})
-            mark.text = text[span[0]:span[1]]
-            _replace_slot(parent, holder, slot, text[: span[0]], [(mark, text[span[1]:])])
-            return True
-        # The words cross inline markup: the quote still belongs to this paragraph.
-        return find_phrase(pattern, "".join(block.itertext())) is not None
+    def _place_quote(self, blocks, quote: QuoteMark) -> None:
+        """Mark the quote where it stands in quote marks; failing that, where its words first stand."""
+        for pattern in (phrase_pattern(quote.text, quoted=True), phrase_pattern(quote.text)):
+            if pattern is None:
+                return
+            for block, paragraph in zip(blocks, self.result.paragraphs):
+                if find_phrase(pattern, paragraph.text) is None:
+                    continue
+                self.result.quote_paragraphs[quote.element_id] = paragraph.id
+                for parent, holder, slot, text in _text_slots(block):
+                    span = find_phrase(pattern, text)
+                    if span is not None:
+                        mark = etree.Element("a", {"class": "quote", "id": quote.element_id, "href": quote.speaker_href,
+                                                   "title": f"Quote: {quote.speaker_name}"})
+                        mark.text = text[span[0]:span[1]]
+                        _replace_slot(parent, holder, slot, text[: span[0]], [(mark, text[span[1]:])])
+                        break
+                # Words that cross inline markup still belong to this paragraph, unmarked.
+                return
 
     def _link_mentions(self, block) -> None:
         linked: set[str] = set()
@@ -100,6 +122,24 @@ class _Annotator(Treeprocessor):
                 cursor = end
             if pieces:
                 _replace_slot(parent, holder, slot, before, pieces)
+
+
+def _words_of(raw: str) -> str:
+    """What a stashed piece of raw HTML adds to a paragraph's words: an entity its character, a tag nothing."""
+    return "" if raw.lstrip().startswith("<") else html.unescape(raw)
+
+
+def _unlink_remote_images(root) -> None:
+    """An image from another host becomes a link to it: nothing on a page loads from elsewhere."""
+    for parent in root.iter():
+        for index, child in enumerate(list(parent)):
+            src = child.get("src", "") if child.tag == "img" else ""
+            if "://" in src or src.startswith("//"):
+                link = etree.Element("a", {"href": src})
+                link.text = child.get("alt") or "image"
+                link.tail = child.tail
+                parent.remove(child)
+                parent.insert(index, link)
 
 
 def _text_slots(block):
@@ -140,13 +180,14 @@ def render_body(text: str, *, finder: MentionFinder | None = None, leader_href=N
     """Render one article body; see the module's docstring."""
     result = RenderedBody(html="", paragraphs=[])
     md = markdown.Markdown(extensions=["sane_lists"], output_format="html")
-    if not allow_raw_html:
-        # Raw HTML in a body is shown as text, never passed through.
-        md.preprocessors.deregister("html_block")
-        md.inlinePatterns.deregister("html")
-    md.treeprocessors.register(_Annotator(md, finder, leader_href, list(quotes), result), "briefing", 0.5)
-    result.html = md.convert(text)
+    md.treeprocessors.register(_Annotator(md, finder, leader_href, list(quotes), result, allow_raw_html), "briefing", 0.5)
+    result.html = sanitize(md.convert(text))
     return result
+
+
+def sanitize(fragment: str) -> str:
+    """The last word on what a body may hold, whatever Markdown or an author's raw HTML produced."""
+    return nh3.clean(fragment, attributes=_ATTRIBUTES, url_schemes=_URL_SCHEMES, link_rel=None, strip_comments=True)
 
 
 def render_inline(text: str) -> str:
@@ -154,7 +195,7 @@ def render_inline(text: str) -> str:
     md = markdown.Markdown(output_format="html")
     md.preprocessors.deregister("html_block")
     md.inlinePatterns.deregister("html")
-    out = md.convert(text)
+    out = sanitize(md.convert(text))
     if out.startswith("<p>") and out.endswith("</p>") and out.count("<p>") == 1:
         out = out[3:-4]
     return out

@@ -19,9 +19,9 @@ def _project(args) -> Path:
     return project
 
 
-def _print_diagnostics(diagnostics, stream=sys.stderr) -> None:
+def _print_diagnostics(diagnostics) -> None:
     for d in diagnostics:
-        print(d.format(), file=stream)
+        print(d.format(), file=sys.stderr)
 
 
 def _summary(diagnostics) -> str:

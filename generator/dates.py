@@ -40,6 +40,17 @@ spring = March-May, summer = June-August, autumn = September-November,
 winter = December of that year to February of the next. An open or unknown start
 is MIN_INSTANT (datetime.min in UTC) and an open or unknown end is MAX_INSTANT
 (datetime.max in UTC); don't convert those two to another zone, they would overflow.
+Dates at the very ends of datetime's range are clamped to those two as well.
+
+An interval is an error only when its end lies wholly before its start (the end's
+latest instant before the start's earliest): '2025-03/2025-03' and
+'2025-03-18/2025-03' (ending some time in March) are fine, '2025-03-18/2025-03-01'
+is not. So for every EDTF, earliest <= latest.
+
+display() writes English at the written precision: '18 March 2025', 'February 2025',
+'Spring 2025', 'the 2010s' (201X), '2000–2099' (20XX: 'the 2000s' would read as a
+decade), 'March 2025 (day unknown)', 'c. 2018 (uncertain)' for '%'. A time shows
+its offset, also when the briefing's zone supplied it: '14:00 (UTC−04:00)', '14:00 UTC'.
 """
 
 from __future__ import annotations
@@ -162,8 +173,12 @@ def _year_start(year: int) -> tuple[int, int, int] | None:
     return (year, 1, 1) if year <= 9999 else None
 
 
+_MONTH_DAYS = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
 def _days_in(year: int, month: int) -> int:
-    return calendar.monthrange(year, month)[1]
+    # Not calendar.monthrange(): it also works out a weekday, which costs more than the rest.
+    return 29 if month == 2 and calendar.isleap(year) else _MONTH_DAYS[month]
 
 
 def _day_label(year: int, month: int, day: int) -> str:
@@ -199,6 +214,8 @@ class _Point:
         self.x_month = self.x_day = False
         self.written_offset = z
         self.zone = tz
+        if hh is not None and d == "XX":  # the shape allows it; the calendar does not
+            raise _Problem("a time needs a full date before it, not one with unspecified digits (XX)")
 
         # The year, with 'X' for unspecified trailing digits (level 1: one or two of them).
         if y[3] == "X":
@@ -452,8 +469,9 @@ def _explain(text: str) -> str:
         y, m, d = loose.groups()
         if len(y) < 4:
             return "the year must have four digits (e.g. '0800' for the year 800)"
-        fixed = f"{y}-{int(m):02d}" + (f"-{int(d):02d}" if d is not None else "")
-        return f"months and days must have two digits: write '{fixed}'"
+        if len(m) < 2 or (d is not None and len(d) < 2):
+            fixed = f"{y}-{int(m):02d}" + (f"-{int(d):02d}" if d is not None else "")
+            return f"months and days must have two digits: write '{fixed}'"
     tail = _TIME_TAIL.fullmatch(bare)
     if tail:
         t = tail.group(1)
@@ -552,6 +570,8 @@ def parse_edtf(text: str, tz: tzinfo = UTC) -> EDTF:
     """
     if not isinstance(text, str):
         text = _scalar_text(text)
+    if tz is None:  # a naive datetime would be read in the machine's zone, which no briefing means
+        tz = UTC
     text = text.strip()
     if "/" not in text:
         try:
@@ -644,11 +664,17 @@ def parse_timestamp(text: str, tz: tzinfo = UTC) -> datetime:
         text = text.isoformat()
     if not isinstance(text, str):
         raise DateError(f"{text!r} is not a valid date or date-time: expected e.g. 2025-03-19T10:30:00+13:00")
+    if tz is None:
+        tz = UTC
     text = text.strip()
     m = _TIMESTAMP_RE.fullmatch(text)
     try:
         if m is None:
-            raise _Problem(_explain(text) if "/" not in text else "a timestamp is one date or date-time, not an interval")
+            if "/" in text:
+                raise _Problem("a timestamp is one date or date-time, not an interval")
+            if _POINT_RE.fullmatch(text):  # EDTF, but not a full date: '2025-03', '2018?'
+                raise _Problem("a timestamp is a full date (2025-03-19), optionally with a time")
+            raise _Problem(_explain(text))
         y, mo, d, hh, mm, ss, frac, z = m.groups()
         year, month, day = int(y), int(mo), int(d)
         if year == 0:

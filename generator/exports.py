@@ -126,10 +126,7 @@ def articles_about_leader(briefing: Briefing, leader_id: str) -> tuple[Article, 
 
 def article_topics(briefing: Briefing, article: Article) -> tuple[str, ...]:
     """Topic ids an article touches (through its events and stances), in the briefing's topic order."""
-    events = {e.id: e for e in briefing.events}
-    found = {t for event_id in article.events if event_id in events for t in events[event_id].topics}
-    found |= {s.topic for s in article.stances}
-    return tuple(t.id for t in briefing.topics if t.id in found)
+    return briefing.article_topics.get(article.slug, ())
 
 
 def wikidata_url(leader: Leader) -> str | None:
@@ -151,6 +148,14 @@ def plain_text(html_fragment: str) -> str:
     parser.feed(html_fragment)
     parser.close()
     return " ".join("".join(parser.parts).split())
+
+
+def event_url(event_id: str) -> str:
+    """An event's site path: its anchor on the timeline page, 'timeline/#event-<id>'.
+
+    The 'event-' prefix is the timeline page's (views.event_view): it keeps an event id
+    such as 'main' from clashing with the page's other ids."""
+    return f"{timeline_path()}#event-{event_id}"
 
 
 def paragraph_url(slug: str, paragraph: str | None) -> str:
@@ -325,7 +330,7 @@ def briefing_data(briefing: Briefing) -> dict:
         "events": [
             {
                 "id": e.id,
-                "url": f"{timeline_path()}#{e.id}",
+                "url": event_url(e.id),
                 "when": _date(e.when),
                 "what": e.what,
                 "who": list(e.who),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -141,3 +142,28 @@ class Briefing:
 
     def setting(self, key: str, default=None):
         return dict(self.settings).get(key, default)
+
+    # Lookups by id, made once per briefing on first use (the fields stay frozen).
+
+    @cached_property
+    def leader_by_id(self) -> dict[str, Leader]:
+        return {leader.id: leader for leader in self.leaders}
+
+    @cached_property
+    def topic_by_id(self) -> dict[str, Topic]:
+        return {topic.id: topic for topic in self.topics}
+
+    @cached_property
+    def article_by_slug(self) -> dict[str, Article]:
+        return {article.slug: article for article in self.articles}
+
+    @cached_property
+    def article_topics(self) -> dict[str, tuple[str, ...]]:
+        """article slug -> the topics its events and stances touch, in display order."""
+        event_topics = {event.id: event.topics for event in self.events}
+        out = {}
+        for article in self.articles:
+            found = {t for event_id in article.events for t in event_topics.get(event_id, ())}
+            found |= {stance.topic for stance in article.stances}
+            out[article.slug] = tuple(topic.id for topic in self.topics if topic.id in found)
+        return out

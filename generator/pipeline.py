@@ -14,10 +14,13 @@ from typing import Iterator
 
 from .assemble import assemble
 from .errors import ContentError, Diagnostic, Report
+from .exports import DATA_PATH, ROBOTS_PATH, SITE_FEED_PATH, SITEMAP_PATH, briefing_json, robots, sitemap
+from .feeds import leader_feed, site_feed
 from .model import Briefing
 from .pages import plan_pages
 from .render import Renderer
 from .sources import load_content
+from .urls import leader_feed_path
 from .write import SiteWriter
 
 
@@ -51,8 +54,16 @@ def render_site(project: Path, briefing: Briefing) -> Iterator[tuple[str, bytes]
     """Every file of the site as (path, bytes), one at a time, so no build holds all its pages at once."""
     renderer = Renderer(project, briefing.base_url)
     yield from renderer.asset_files()
+    pages = []
     for page in plan_pages(briefing):
+        pages.append(page.path)
         yield page.output, renderer.render(page)
+    yield SITE_FEED_PATH, site_feed(briefing)
+    for leader in briefing.leaders:
+        yield leader_feed_path(leader.id), leader_feed(briefing, leader)
+    yield DATA_PATH, briefing_json(briefing)
+    yield SITEMAP_PATH, sitemap(briefing, [p for p in pages if not p.endswith(".html")])
+    yield ROBOTS_PATH, robots(briefing)
 
 
 def build(project: Path, out: Path, base_url: str | None = None, strict: bool = False) -> BuildResult:

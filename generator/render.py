@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import traceback
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Iterator
 
@@ -22,13 +21,9 @@ from .urls import absolute, file_of, relative
 
 def builtin_templates() -> Path:
     """The built-in templates: inside the installed package, or templates/ of a source checkout."""
-    try:
-        installed = Path(str(resources.files("generator.templates")))
-        if (installed / "base.html").is_file():
-            return installed
-    except ModuleNotFoundError:
-        pass
-    return Path(__file__).resolve().parent.parent / "templates"
+    package = Path(__file__).resolve().parent
+    installed = package / "templates"  # where `pip install .` puts them (see pyproject.toml)
+    return installed if installed.is_dir() else package.parent / "templates"
 
 
 @dataclass(frozen=True)

@@ -52,13 +52,16 @@ class Reported:
     anchor: tuple[str, Mark] | None = None
 
 
+UNREADABLE = object()  # what load_yaml gives for text that is not YAML, after reporting why
+
+
 def load_yaml(file: SourceFile, report: Report, line_offset: int = 0, text: str | None = None):
-    """The YAML of `file` (or of `text`, a part of it starting `line_offset` lines in); None after reporting."""
+    """The YAML of `file` (or of `text`, a part of it starting `line_offset` lines in)."""
     problems: list[YAMLProblem] = []
     try:
         value = load(file.text if text is None else text, line_offset, problems)
     except YAMLProblem as problem:
-        problems, value = [problem], None
+        problems, value = [problem], UNREADABLE
     for problem in problems:
         report.error(file.path, problem.mark.line, problem.mark.col, problem.message)
     return value
@@ -67,6 +70,8 @@ def load_yaml(file: SourceFile, report: Report, line_offset: int = 0, text: str 
 def expect_mapping(value, file: SourceFile, report: Report, what: str, line: int = 1) -> YMap | None:
     if isinstance(value, YMap):
         return value
+    if value is UNREADABLE:
+        return None
     mark = getattr(value, "mark", Mark(line, 1))
     found = "empty" if value is None else f"a {'list' if isinstance(value, YList) else 'single value'}"
     report.error(file.path, mark.line, mark.col, f"{what} must be a mapping of keys to values, but it is {found}")
@@ -181,7 +186,7 @@ def parse_timeline(file: SourceFile | None, settings: Settings, leader_ids, repo
     if file is None:
         return []
     data = load_yaml(file, report)
-    if data is None:
+    if data is None or data is UNREADABLE:
         return []
     if not isinstance(data, YList):
         mark = getattr(data, "mark", Mark(1, 1))

@@ -103,6 +103,12 @@ def decode(data: bytes, rel: str, report: Report) -> str | None:
     """UTF-8 text with or without BOM and with LF or CRLF ends; anything else is reported."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    nul = data.find(b"\x00")
+    if nul >= 0:  # before decoding: a binary file is "not text", whatever its other bytes
+        line = data.count(b"\n", 0, nul) + 1
+        report.error(rel, line, nul - (data.rfind(b"\n", 0, nul) + 1) + 1,
+                     f"the file holds a NUL byte (byte offset {nul}): it is not a text file or it is damaged")
+        return None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -110,12 +116,6 @@ def decode(data: bytes, rel: str, report: Report) -> str | None:
         col = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
         report.error(rel, line, col, f"not UTF-8 text: byte 0x{data[error.start]:02x} at byte offset {error.start} "
                      "cannot be decoded", "save the file as UTF-8")
-        return None
-    nul = text.find("\x00")
-    if nul >= 0:
-        line = text.count("\n", 0, nul) + 1
-        report.error(rel, line, nul - (text.rfind("\n", 0, nul) + 1) + 1,
-                     "the file holds a NUL byte: it is not a text file or it is damaged")
         return None
     # NFC, so a name typed with combining accents matches the same name typed precomposed.
     return unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))

@@ -57,11 +57,16 @@ def fold(text: str) -> tuple[str, list[int]]:
     return "".join(out), where
 
 
-def phrase_pattern(phrase: str) -> re.Pattern | None:
-    """A pattern finding `phrase` in folded text, at word boundaries; None for an empty phrase."""
+def phrase_pattern(phrase: str, quoted: bool = False) -> re.Pattern | None:
+    """A pattern finding `phrase` in folded text, at word boundaries; None for an empty phrase.
+
+    With `quoted`, only where the phrase stands inside quote marks, as a quotation does.
+    """
     folded, _ = fold(nfc(phrase).strip())
     if not folded:
         return None
+    if quoted:
+        return re.compile(r"(?<=')" + re.escape(folded) + r"(?=[.,;:!?…]?')")
     left = r"(?<!\w)" if re.match(r"\w", folded) else ""
     right = r"(?!\w)" if re.search(r"\w$", folded) else ""
     return re.compile(left + re.escape(folded) + right)

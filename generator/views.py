@@ -1,19 +1,25 @@
 """Views: what a template is given, as plain values (dicts, lists, strings, numbers, booleans).
 
-Templates never see the model. Each page's context is built here (and in
-views_stances.py, views_timeline.py) from small views of the model's objects:
-a date at its written precision, a citation as a link to a paragraph, an
-event, a quote, a stance. Every link is a site path ('leaders/x/',
-'articles/slug/#p7'); the template turns it into a relative link with url().
+Templates never see the model. Each page's context is built from small views
+of the model's objects, made here: a date at its written precision, a
+citation as a link to the paragraph it came from, an event, a quote, a
+stance, a leader's card. Every link is a site path ('leaders/x/',
+'articles/slug/#p7'); the template turns it into a link with url().
 
 The only values that are not plain text are `markupsafe.Markup` strings of HTML
 that our own Markdown renderer produced (an article's body and its key points)
 and the SVG of the timeline overview (built with xml.etree in overview.py).
 Everything else is escaped by the templates' autoescape.
+
+Views are built through an `Index` of the briefing, made once per build, so
+that looking up a leader, a topic, an article or a leader's current stances
+does not scan the whole briefing for every page.
 """
 
 from __future__ import annotations
 
+import re
+from collections import defaultdict
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -21,15 +27,15 @@ from markupsafe import Markup
 
 from .dates import EDTF, MONTHS, format_timestamp
 from .model import Article, Briefing, Citation, Event, Leader, Quote, Stance, Topic
-from collections import defaultdict
 from .urls import (article_path, articles_path, home_path, leader_feed_path, leader_path, leaders_path,
                    timeline_path, topic_path, topics_path)
 
 GENERATOR_NAME = "briefing"
 FEED_PATH = "feed.xml"
 
-# Reader-facing words, icons (decorative; the word is always shown too) and CSS
-# modifiers for each stance value of the model.
+# Reader-facing words and icons for the model's stance values. The icon is
+# decorative (aria-hidden); the word is always shown beside it, so a stance
+# never relies on colour or a symbol alone.
 STANCES = {
     "supports": {"label": "Supports", "icon": "✓"},
     "opposes": {"label": "Opposes", "icon": "✕"},
@@ -45,18 +51,93 @@ NAV = (
     ("articles", "Articles", articles_path()),
 )
 
-# Precisions that are finer than a day's place on the timeline but still a time of a day.
+# Precisions an HTML <time datetime> can say exactly (a season or a decade it cannot).
 _TIME_ELEMENT_PRECISIONS = {"second", "minute", "day", "month", "year"}
 
 
 # ---------------------------------------------------------------------------
-# The JSON-LD hook. generator/jsonld.py (another engineer's) will supply
-# schema.org dicts; until it is wired, every page has `jsonld: None` and
-# base.html renders nothing. Wire it here and only here.
+# The JSON-LD hook. generator/jsonld.py (written by another engineer) supplies
+# schema.org dicts; until it is wired here, every page has `jsonld: None` and
+# base.html renders no <script type="application/ld+json">.
 
-def jsonld_for(kind: str, briefing: Briefing, obj=None) -> dict | None:  # JSONLD-HOOK
-    """The schema.org dict of a page: kind is 'site', 'article', 'leader' or 'event'. Not wired yet."""
+def jsonld_for(kind: str, briefing: Briefing, obj=None) -> dict | None:  # JSONLD-HOOK: wire generator/jsonld.py here
+    """The schema.org dict of a page; kind is 'site' (the summary), 'timeline', 'article' or 'leader'
+    (obj is then the Article or the Leader). Not wired yet: None."""
     return None
+
+
+# ---------------------------------------------------------------------------
+
+class Index:
+    """Look-ups over one briefing, built once: by id, and the current stances."""
+
+    def __init__(self, briefing: Briefing):
+        self.briefing = briefing
+        self.leaders: dict[str, Leader] = {leader.id: leader for leader in briefing.leaders}
+        self.topics: dict[str, Topic] = {topic.id: topic for topic in briefing.topics}
+        self.articles: dict[str, Article] = {article.slug: article for article in briefing.articles}
+        self.events: dict[str, Event] = {event.id: event for event in briefing.events}
+        # The latest stance of each (leader, topic) pair is the current one: the model holds
+        # each pair's history oldest first.
+        latest: dict[tuple[str, str], Stance] = {}
+        self.history: dict[tuple[str, str], list[Stance]] = defaultdict(list)
+        for stance in briefing.stances:
+            latest[(stance.who, stance.topic)] = stance
+            self.history[(stance.who, stance.topic)].append(stance)
+        self.current = latest
+        self.events_of_leader: dict[str, list[Event]] = defaultdict(list)
+        self.events_of_topic: dict[str, list[Event]] = defaultdict(list)
+        for event in briefing.events:
+            for who in event.who:
+                self.events_of_leader[who].append(event)
+            for topic in event.topics:
+                self.events_of_topic[topic].append(event)
+        self.quotes_of_leader: dict[str, list[Quote]] = defaultdict(list)
+        self.articles_of_leader: dict[str, list[Article]] = defaultdict(list)
+        for article in briefing.articles:
+            for quote in article.quotes:
+                self.quotes_of_leader[quote.who].append(quote)
+            for who in article.mentions:
+                self.articles_of_leader[who].append(article)
+        self.topic_order = {topic.id: n for n, topic in enumerate(briefing.topics)}
+        self.current_by_leader: dict[str, list[Stance]] = defaultdict(list)
+        self.current_by_topic: dict[str, list[Stance]] = defaultdict(list)
+        for (who, topic), stance in sorted(latest.items()):
+            self.current_by_leader[who].append(stance)
+            self.current_by_topic[topic].append(stance)
+        for stances in self.current_by_leader.values():
+            stances.sort(key=lambda s: self.topic_order.get(s.topic, len(self.topic_order)))
+        self.history_by_leader: dict[str, list[Stance]] = defaultdict(list)
+        for stance in briefing.stances:
+            self.history_by_leader[stance.who].append(stance)
+        self.order = self._leader_order()
+        # Shared, read-only refs for the many lists that name leaders and topics.
+        self.leader_refs = {leader.id: leader_ref(leader) for leader in briefing.leaders}
+        self.topic_refs = {topic.id: topic_ref(topic) for topic in briefing.topics}
+        self.site = _site_view(briefing)
+
+    def current_of_leader(self, leader_id: str) -> list[Stance]:
+        """A leader's current stances, in the topics' display order."""
+        return self.current_by_leader.get(leader_id, [])
+
+    def current_of_topic(self, topic_id: str) -> list[Stance]:
+        """The current stances on a topic, in the leaders' order (see `order`)."""
+        return sorted(self.current_by_topic.get(topic_id, []), key=lambda s: self.order.get(s.who, len(self.order)))
+
+    def _leader_order(self) -> dict[str, int]:
+        """Each leader's place in lists: first those with a stance, an event or a quote, in the order
+        the articles (newest first) first mention them; then the rest, mentioned in passing, likewise."""
+        mentioned: dict[str, int] = {}
+        for article in self.briefing.articles:
+            for who in article.mentions:
+                mentioned.setdefault(who, len(mentioned))
+        involved = set(self.current_by_leader) | set(self.events_of_leader) | set(self.quotes_of_leader)
+        ranked = sorted(self.leaders.values(), key=lambda leader: (
+            leader.id not in involved, mentioned.get(leader.id, len(mentioned)), leader.name))
+        return {leader.id: n for n, leader in enumerate(ranked)}
+
+    def ordered_leaders(self) -> list[Leader]:
+        return sorted(self.leaders.values(), key=lambda leader: self.order[leader.id])
 
 
 # ---------------------------------------------------------------------------
@@ -70,7 +151,7 @@ def base_path(base_url: str) -> str:
     return path if path.endswith("/") else path + "/"
 
 
-def site_view(briefing: Briefing) -> dict:
+def _site_view(briefing: Briefing) -> dict:
     outlets: list[str] = []
     agencies: list[str] = []
     for article in briefing.articles:
@@ -84,33 +165,34 @@ def site_view(briefing: Briefing) -> dict:
         "title": briefing.title,
         "description": briefing.description,
         "language": briefing.language,
-        "feed": FEED_PATH,
         "generator": GENERATOR_NAME,
         "outlets": outlets,
         "agencies": agencies,
     }
 
 
-def page_view(briefing: Briefing, *, section: str, title: str | None, description: str,
+def page_view(ix: Index, *, section: str | None, title: str | None, description: str,
               og_type: str = "website", feeds: list[dict] | None = None, jsonld: dict | None = None,
               root: str | None = None, canonical: bool = True) -> dict:
-    """The context keys every template relies on (see docs/templates.md); a page adds its own."""
+    """The context keys every template relies on (see docs/templates.md); each page adds its own."""
+    briefing = ix.briefing
     return {
-        "site": site_view(briefing),
+        "site": dict(ix.site),
         "meta": {
-            # The document title: the page's own title first, then the briefing's.
+            # The document title: the page's own title, then the briefing's.
             "title": f"{title} · {briefing.title}" if title else briefing.title,
             "heading": title or briefing.title,
-            "description": description,
+            "description": " ".join(description.split()),
             "og_type": og_type,
             "canonical": canonical,
         },
         "nav": [{"key": key, "label": label, "path": path, "current": key == section} for key, label, path in NAV],
         "section": section,
         "feeds": [{"title": f"{briefing.title}: all updates", "path": FEED_PATH}] + list(feeds or ()),
+        "stance_kinds": [{"value": value, **words} for value, words in STANCES.items()],
         "jsonld": jsonld,
-        # None: links are relative (url()). A path such as '/briefing/': links are absolute from it
-        # (the 404 page, which is served at any depth).
+        # None: links are relative, made by url(). A path such as '/briefing/': links are
+        # absolute from it; only the 404 page, which is served at any depth, needs that.
         "root": root,
     }
 
@@ -127,7 +209,7 @@ def date_view(when: EDTF | None) -> dict | None:
         "text": when.display(),
         "iso": when.iso_start(),
         "iso_end": when.iso_end(),
-        # <time datetime> only where HTML can say the same thing (a point at year, month, day or time).
+        # <time datetime> only where HTML can say the same thing (a point at a year, month, day or time).
         "machine": when.iso_start() if point and when.precision in _TIME_ELEMENT_PRECISIONS else None,
         "precision": when.precision,
         "interval": when.is_interval,
@@ -151,11 +233,11 @@ def paragraph_path(slug: str, paragraph: str | None) -> str:
     return article_path(slug) + (f"#{paragraph}" if paragraph else "")
 
 
-def citation_view(citation: Citation, briefing: Briefing) -> dict:
+def citation_view(citation: Citation, ix: Index) -> dict:
     """A citation: a link to the paragraph it came from, or to the outside source of a timeline.yaml event."""
     source = citation.source
     if citation.article is not None:
-        article = _article(briefing, citation.article)
+        article = ix.articles.get(citation.article)
         number = citation.paragraph[1:] if citation.paragraph and citation.paragraph[1:].isdigit() else None
         return {
             "outlet": source.outlet,
@@ -163,7 +245,7 @@ def citation_view(citation: Citation, briefing: Briefing) -> dict:
             "external": None,
             "article_title": article.title if article else citation.article,
             "paragraph": number,
-            "label": f"{source.outlet}, ¶{number}" if number else source.outlet,
+            "label": f"{source.outlet}, ¶\u00a0{number}" if number else source.outlet,
         }
     return {
         "outlet": source.outlet,
@@ -183,61 +265,65 @@ def topic_ref(topic: Topic) -> dict:
     return {"id": topic.id, "title": topic.title, "path": topic_path(topic.id)}
 
 
-def leader_card(leader: Leader, briefing: Briefing) -> dict:
+def leader_card(leader: Leader, ix: Index) -> dict:
     card = leader_ref(leader)
     card.update({
         "role": leader.role,
         "country": leader.country,
         "kind": leader.kind,
         "kind_label": "Organisation" if leader.kind == "organization" else "Person",
-        "initials": _initials(leader.name),
-        "stances": sum(1 for s in current_stances_of(briefing, leader.id)),
-        "events": sum(1 for e in briefing.events if leader.id in e.who),
-        "quotes": sum(1 for a in briefing.articles for q in a.quotes if q.who == leader.id),
+        "initials": initials(leader.name),
+        "stances": len(ix.current_of_leader(leader.id)),
+        "events": len(ix.events_of_leader[leader.id]),
+        "quotes": len(ix.quotes_of_leader[leader.id]),
+        "wikidata": wikidata_url(leader.wikidata),
     })
     return card
 
 
-def event_view(event: Event, briefing: Briefing) -> dict:
-    leaders, topics = _leaders(briefing), _topics(briefing)
+def wikidata_url(qid: str | None) -> str | None:
+    return f"https://www.wikidata.org/wiki/{qid}" if qid else None
+
+
+def event_view(event: Event, ix: Index) -> dict:
     return {
         "id": event.id,
         "anchor": f"event-{event.id}",
         "path": timeline_path() + f"#event-{event.id}",
         "date": date_view(event.when),
         "what": event.what,
-        "leaders": [leader_ref(leaders[w]) for w in event.who if w in leaders],
-        "topics": [topic_ref(topics[t]) for t in event.topics if t in topics],
+        "leaders": [ix.leader_refs[w] for w in event.who if w in ix.leader_refs],
+        "topics": [ix.topic_refs[t] for t in event.topics if t in ix.topic_refs],
         "leader_ids": " ".join(event.who),
         "topic_ids": " ".join(event.topics),
-        "citations": [citation_view(c, briefing) for c in event.citations],
-        "note": event.note,
-        "first_reported": [_sentence_case(line) for line in event.first_reported],
+        "citations": [citation_view(c, ix) for c in event.citations],
+        # The first paragraph an article reports it in, for links from that article's page.
+        "source_path": next((paragraph_path(c.article, c.paragraph) for c in event.citations if c.article), None),
+        "note": editor_note(event.note),
+        "first_reported": [sentence_case(line) for line in event.first_reported],
     }
 
 
-def quote_view(quote: Quote, briefing: Briefing) -> dict:
-    leaders = _leaders(briefing)
-    leader = leaders.get(quote.who)
+def quote_view(quote: Quote, ix: Index) -> dict:
+    leader = ix.leaders.get(quote.who)
     return {
         "id": quote.id,
         "text": quote.text,
         "leader": leader_ref(leader) if leader else None,
         "date": date_view(quote.when),
-        "citation": citation_view(quote.citation, briefing),
+        "citation": citation_view(quote.citation, ix),
     }
 
 
-def stance_view(stance: Stance, briefing: Briefing) -> dict:
-    leaders, topics = _leaders(briefing), _topics(briefing)
-    leader, topic = leaders.get(stance.who), topics.get(stance.topic)
+def stance_view(stance: Stance, ix: Index) -> dict:
+    leader, topic = ix.leaders.get(stance.who), ix.topics.get(stance.topic)
     return {
         "value": stance.stance,
         "label": STANCES[stance.stance]["label"],
         "icon": STANCES[stance.stance]["icon"],
         "detail": stance.detail,
         "date": date_view(stance.when),
-        "citation": citation_view(stance.citation, briefing),
+        "citation": citation_view(stance.citation, ix),
         "leader": leader_ref(leader) if leader else None,
         "topic": topic_ref(topic) if topic else None,
         "changed_from": stance.changed_from,
@@ -245,17 +331,28 @@ def stance_view(stance: Stance, briefing: Briefing) -> dict:
     }
 
 
-def article_card(article: Article, briefing: Briefing) -> dict:
+def stance_entry(leader_id: str, topic_id: str, ix: Index) -> dict:
+    """The current stance of a leader on a topic with its history (oldest first), for leader and topic pages."""
+    history = ix.history[(leader_id, topic_id)]
+    current = stance_view(history[-1], ix)
+    current["earlier"] = [stance_view(s, ix) for s in reversed(history[:-1])]  # newest first
+    current["changes"] = sum(1 for s in history if s.changed_from)
+    return current
+
+
+def article_card(article: Article) -> dict:
+    source = article.source
     return {
         "slug": article.slug,
         "title": article.title,
         "path": article_path(article.slug),
-        "outlet": article.source.outlet,
-        "agencies": list(article.source.agencies),
+        "outlet": source.outlet,
+        "agencies": list(source.agencies),
+        "credit": ", ".join([source.outlet, *source.agencies]),
         "published": timestamp_view(article.published),
         "updated": timestamp_view(article.updated),
         "language": article.language,
-        "summary": [Markup(point) for point in article.summary],  # our Markdown renderer's inline HTML
+        "summary": [Markup(point) for point in article.summary],  # inline HTML from our Markdown renderer
     }
 
 
@@ -263,41 +360,21 @@ def feed_of_leader(leader: Leader) -> dict:
     return {"title": f"{leader.name}: updates", "path": leader_feed_path(leader.id)}
 
 
-# ---------------------------------------------------------------------------
-# Stances: the current one per leader and topic (the model holds them oldest first).
-
-def current_stances_of(briefing: Briefing, leader_id: str | None = None, topic_id: str | None = None):
-    """The latest stance of each (leader, topic) pair, in the model's order; filtered by leader or topic."""
-    latest: dict[tuple[str, str], Stance] = {}
-    for stance in briefing.stances:
-        if (leader_id is None or stance.who == leader_id) and (topic_id is None or stance.topic == topic_id):
-            latest[(stance.who, stance.topic)] = stance
-    return list(latest.values())
+_NOTE_LABEL = re.compile(r"^\s*editor[’']?s note\s*[:–—-]\s*", re.IGNORECASE)
 
 
-def history_of(briefing: Briefing, leader_id: str, topic_id: str) -> list[Stance]:
-    """Every stance of one leader on one topic, oldest first."""
-    return [s for s in briefing.stances if s.who == leader_id and s.topic == topic_id]
+def editor_note(note: str | None) -> str | None:
+    """The note without a leading "Editor's note:", which the page already shows as its label."""
+    if not note:
+        return None
+    text = _NOTE_LABEL.sub("", note, count=1)
+    return sentence_case(text) if text else note
 
 
-# ---------------------------------------------------------------------------
-
-def _leaders(briefing: Briefing) -> dict[str, Leader]:
-    return {leader.id: leader for leader in briefing.leaders}
-
-
-def _topics(briefing: Briefing) -> dict[str, Topic]:
-    return {topic.id: topic for topic in briefing.topics}
-
-
-def _article(briefing: Briefing, slug: str) -> Article | None:
-    return next((a for a in briefing.articles if a.slug == slug), None)
-
-
-def _initials(name: str) -> str:
+def initials(name: str) -> str:
     words = [w for w in name.replace("-", " ").split() if w[:1].isalpha() and w.lower() not in ("the", "of")]
     return "".join(w[0].upper() for w in words[:2]) or name[:1].upper()
 
 
-def _sentence_case(text: str) -> str:
+def sentence_case(text: str) -> str:
     return text[:1].upper() + text[1:]

@@ -29,6 +29,7 @@ _SEQUENCE_TAGS = {f"{_STANDARD}seq"}
 _MAX_EXPANDED_NODES = 200_000  # far above any honest file; an alias bomb blows past it at once
 
 _BOOLS = {"true": True, "yes": True, "on": True, "false": False, "no": False, "off": False}
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _INT = re.compile(r"[-+]?(0|[1-9][0-9_]*)$")
 
 
@@ -79,6 +80,8 @@ def load(text: str, line_offset: int = 0, problems: list | None = None):
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
+        if error.context_mark and "end of stream" in (error.problem or ""):
+            mark = error.context_mark  # an unclosed quote or bracket: point where it was opened
         where = Mark(mark.line + 1 + line_offset, mark.column + 1) if mark else Mark(line_offset + 1, 1)
         message = error.problem or str(error)
         if error.context:
@@ -126,6 +129,10 @@ class _Converter:
 
     def scalar(self, node):
         if not self.allowed(node, _SCALAR_TAGS):
+            return None
+        if _SURROGATE.search(node.value):
+            self.problems.append(YAMLProblem(
+                "this text holds a lone surrogate (an escape such as \\ud800), which is not a character", self.mark(node)))
             return None
         value, tag = node.value, node.tag[len(_STANDARD):]
         if tag == "null":

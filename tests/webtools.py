@@ -5,8 +5,8 @@
         assert not result.broken, format_broken(result.broken)
 
 `start_nginx` runs nginx on 127.0.0.1 on a free port with its own prefix,
-config, pid file, logs and temp directories (nothing under /etc or /var is
-read or written), serving `root_dir` under `prefix` the way GitHub Pages does:
+config, pid file, logs and temp directories (nothing outside them is written;
+/etc/nginx/mime.types is used when installed, like a real server), serving `root_dir` under `prefix` the way GitHub Pages does:
 a directory URL without its slash redirects to it, a directory serves its
 index.html, `/about` serves `about.html`, and anything missing gets
 `PREFIX404.html` with status 404. Pass `server_conf` (the text of a `server {}`
@@ -28,6 +28,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections import deque
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -62,7 +63,7 @@ _PAGES_LIKE = """\
 server {{
     listen 127.0.0.1:{port};
     server_name localhost;
-    root {www};
+    root "{www}";
     absolute_redirect off;
 {exact}
     location {prefix} {{
@@ -114,27 +115,29 @@ def _modules_missing(nginx: str) -> set[str]:
 
 
 def _main_conf(prefix_dir: Path, server_block: str, nginx: str) -> str:
-    temp = [f"client_body_temp_path {prefix_dir}/temp/client_body;"]
+    temp = [f'client_body_temp_path "{prefix_dir}/temp/client_body";']
     missing = _modules_missing(nginx)
     for module in ("proxy", "fastcgi", "uwsgi", "scgi"):
         if module not in missing:
-            temp.append(f"{module}_temp_path {prefix_dir}/temp/{module};")
-    types = "\n".join(f"        {mime} {exts};" for mime, exts in MIME_TYPES.items())
+            temp.append(f'{module}_temp_path "{prefix_dir}/temp/{module}";')
+    system_types = Path("/etc/nginx/mime.types")  # what a real server includes, when installed
+    if system_types.is_file():
+        types = f'    include "{system_types}";'
+    else:
+        types = "    types {\n" + "\n".join(f"        {m} {e};" for m, e in MIME_TYPES.items()) + "\n    }"
     user = "user root;\n" if os.geteuid() == 0 else ""  # workers must read files under a 0700 tmp dir
     return f"""\
 {user}worker_processes 1;
 daemon off;
-pid {prefix_dir}/nginx.pid;
-error_log {prefix_dir}/logs/error.log warn;
+pid "{prefix_dir}/nginx.pid";
+error_log "{prefix_dir}/logs/error.log" warn;
 events {{ worker_connections 64; }}
 http {{
-    types {{
 {types}
-    }}
     default_type application/octet-stream;
     charset utf-8;
     sendfile off;
-    access_log {prefix_dir}/logs/access.log;
+    access_log "{prefix_dir}/logs/access.log";
     {chr(10).join('    ' + t for t in temp).strip()}
 {server_block}
 }}
@@ -144,7 +147,7 @@ http {{
 def _adapt(server_conf: str, port: int, www: Path) -> str:
     """A shipped server block, listening on the test port and rooted at `www`."""
     text = re.sub(r"^\s*listen\s+[^;]*;\s*$", "", server_conf, flags=re.M)
-    text = re.sub(r"^(\s*)root\s+[^;]*;", rf"\g<1>root {www};", text, flags=re.M)
+    text = re.sub(r"^(\s*)root\s+[^;]*;", rf'\g<1>root "{www}";', text, flags=re.M)
     text, n = re.subn(r"\bserver\s*\{", f"server {{\n    listen 127.0.0.1:{port};", text, count=1)
     if not n:
         raise ValueError("server_conf holds no server { } block")
@@ -217,6 +220,29 @@ def start_nginx(root_dir, prefix: str = "/briefing/", *, server_conf: str | None
     if own_workdir:
         shutil.rmtree(base, ignore_errors=True)
     raise RuntimeError(f"nginx did not start:\n{last_error}")
+
+
+def nginx_fixture():
+    """A pytest fixture: `nginx(root_dir, prefix='/briefing/', **kw) -> base_url`, stopped at teardown,
+    the test skipped where nginx is not installed. Use as `nginx = webtools.nginx_fixture()` in a test module."""
+    import pytest
+
+    @pytest.fixture
+    def nginx(tmp_path):
+        if nginx_binary() is None:
+            pytest.skip("nginx is not installed (Debian: apt-get install nginx-light)")
+        servers = []
+
+        def start(root_dir, prefix: str = "/briefing/", **kw) -> str:
+            kw.setdefault("workdir", tmp_path / f"nginx-{len(servers)}")
+            servers.append(start_nginx(root_dir, prefix, **kw))
+            return servers[-1].base_url
+
+        yield start
+        for server in servers:
+            server.stop()
+
+    return nginx
 
 
 # --- HTTP --------------------------------------------------------------------------------------
@@ -308,9 +334,9 @@ def crawl(start_url: str, *, scope: str | None = None, limit: int = 5000) -> Cra
     origin = urllib.parse.urlsplit(start_url)[:2]
     scope = scope or urllib.parse.urljoin(start_url, ".")
     result = CrawlResult()
-    queue = [start_url]
+    queue = deque([start_url])
     while queue:
-        url = queue.pop(0)
+        url = queue.popleft()
         if url in result:
             continue
         if len(result) >= limit:

@@ -1,0 +1,221 @@
+"""Watch the project's sources and rebuild once per burst of saves.
+
+One thread polls the watched trees (stat only, every POLL seconds) and runs
+the builds, so builds never overlap and the logic stays in one place:
+
+* a change starts a burst; the build starts once QUIET seconds pass with no
+  further change (editors that write several files, or save twice, cause one
+  rebuild, not many);
+* changes that arrive while a build runs are seen by the first poll after it
+  and cause exactly one more build (after their own quiet period).
+
+The builds themselves run in a child process (`serve_worker`), which the
+server can kill at once when it stops.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+POLL = 0.05  # seconds between two scans of the watched trees
+QUIET = 0.1  # seconds without a change before a burst counts as finished
+
+_IGNORED_DIRS = {".git", ".hg", ".svn", "__pycache__", "node_modules"}
+_IGNORED_SUFFIXES = ("~", ".swp", ".swo", ".swx", ".tmp", ".part", ".crdownload")
+
+Snapshot = dict[str, tuple[int, int, int]]  # path -> (mtime_ns, size, inode)
+
+
+def ignored(name: str) -> bool:
+    """Editor droppings (swap files, backups, lock files) and hidden files never trigger a build."""
+    return name.startswith((".", "#")) or name.endswith(_IGNORED_SUFFIXES) or name == "4913"
+
+
+def snapshot(roots: list[Path]) -> Snapshot:
+    """Every watched file with what tells a change: modification time, size and inode (editors that replace a file)."""
+    found: Snapshot = {}
+    seen_dirs: set[tuple[int, int]] = set()
+
+    def walk(directory: str) -> None:
+        try:
+            info = os.stat(directory)
+        except OSError:
+            return
+        if (info.st_dev, info.st_ino) in seen_dirs:  # a symbolic link loop
+            return
+        seen_dirs.add((info.st_dev, info.st_ino))
+        try:
+            entries = list(os.scandir(directory))
+        except OSError:
+            return
+        for entry in entries:
+            if ignored(entry.name) or entry.name in _IGNORED_DIRS:
+                continue
+            try:
+                st = entry.stat()  # follows symbolic links, as the build does
+            except OSError:
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                walk(entry.path)
+            elif stat.S_ISREG(st.st_mode):
+                found[entry.path] = (st.st_mtime_ns, st.st_size, st.st_ino)
+
+    for root in roots:
+        if root.is_file():
+            st = root.stat()
+            found[str(root)] = (st.st_mtime_ns, st.st_size, st.st_ino)
+        else:
+            walk(str(root))
+    return found
+
+
+def changed_paths(before: Snapshot, after: Snapshot) -> set[str]:
+    return {path for path in before.keys() | after.keys() if before.get(path) != after.get(path)}
+
+
+def save_time(paths: set[str], after: Snapshot) -> float:
+    """When the newest of these changes was saved (wall clock), for the save-to-reload latency."""
+    now = time.time()
+    times = [after[p][0] / 1e9 for p in paths if p in after]
+    return min(max(times), now) if times else now
+
+
+@dataclass
+class BuildOutcome:
+    ok: bool
+    pages: int
+    seconds: float  # the build alone, as the pipeline measures it
+    wall: float  # from the end of the burst to the reply, including the hand-over to the worker
+    message: str
+    diagnostics: list[dict]
+    changed: list[str] = field(default_factory=list)  # project-relative paths of the burst; [] for the first build
+    saved_at: float | None = None  # wall-clock time of the burst's last save; None for the first build
+
+
+class Worker:
+    """The build process: started once, asked to build, killed at the end."""
+
+    def __init__(self):
+        import generator
+
+        package_parent = str(Path(generator.__file__).resolve().parent.parent)
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join([package_parent] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+        env.setdefault("PYTHONUNBUFFERED", "1")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "generator.serve_worker"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None,
+            env=env, text=True, encoding="utf-8", bufsize=1,
+        )
+
+    def build(self, project: Path, out: Path, base_url: str | None) -> dict | None:
+        """The worker's reply, or None when it died (killed at shutdown, or crashed)."""
+        try:
+            self.process.stdin.write(json.dumps({"project": str(project), "out": str(out), "base_url": base_url}) + "\n")
+            self.process.stdin.flush()
+            line = self.process.stdout.readline()
+        except (OSError, ValueError):
+            return None
+        return json.loads(line) if line else None
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        try:
+            self.process.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            pass
+        for stream in (self.process.stdin, self.process.stdout):
+            try:
+                stream.close()
+            except (OSError, ValueError):
+                pass
+
+
+class Rebuilder(threading.Thread):
+    """Polls the watched paths, debounces, builds, and reports every outcome to `report` (from this thread)."""
+
+    def __init__(self, project: Path, out: Path, base_url: str | None, roots: list[Path],
+                 report: Callable[[BuildOutcome], None]):
+        super().__init__(name="briefing-rebuilder", daemon=True)
+        self.project = project
+        self.out = out
+        self.base_url = base_url
+        self.roots = roots
+        self.report = report
+        self.stopping = threading.Event()
+        self._worker_lock = threading.Lock()
+        self.worker: Worker | None = None
+        self.builds = 0  # builds run, good or bad
+        self._saved_at = 0.0  # the newest save of the pending burst
+
+    def run(self) -> None:
+        before = snapshot(self.roots)
+        self._build([], None)
+        pending: set[str] = set()
+        last_change = 0.0
+        while not self.stopping.wait(POLL):
+            try:
+                after = snapshot(self.roots)
+                changes = changed_paths(before, after)
+                before = after
+                if changes:
+                    pending |= changes
+                    last_change = time.monotonic()
+                    self._saved_at = max(self._saved_at, save_time(changes, after))
+                elif pending and time.monotonic() - last_change >= QUIET:
+                    burst, pending = sorted(pending), set()
+                    saved_at, self._saved_at = self._saved_at, 0.0
+                    self._build(burst, saved_at)
+            except Exception:  # a bug here must not silently end the rebuilding
+                traceback.print_exc()
+                time.sleep(1)
+
+    def _build(self, changed: list[str], saved_at: float | None) -> None:
+        if self.stopping.is_set():
+            return
+        with self._worker_lock:
+            if self.stopping.is_set():
+                return
+            if self.worker is None or not self.worker.alive():
+                self.worker = Worker()
+            worker = self.worker
+        started = time.monotonic()
+        reply = worker.build(self.project, self.out, self.base_url)
+        if self.stopping.is_set():
+            return
+        self.builds += 1
+        if reply is None:
+            reply = {"ok": False, "pages": 0, "seconds": 0.0, "diagnostics": [],
+                     "message": "the build process died (see the messages above); the next save tries again"}
+        self.report(BuildOutcome(
+            ok=reply["ok"], pages=reply["pages"], seconds=reply["seconds"], wall=time.monotonic() - started,
+            message=reply["message"], diagnostics=reply["diagnostics"],
+            changed=[self._relative(p) for p in changed], saved_at=saved_at,
+        ))
+
+    def _relative(self, path: str) -> str:
+        try:
+            return Path(path).relative_to(self.project).as_posix()
+        except ValueError:
+            return path
+
+    def stop(self) -> None:
+        """Stop polling and kill a build in progress; returns at once."""
+        self.stopping.set()
+        with self._worker_lock:
+            if self.worker is not None:
+                self.worker.kill()

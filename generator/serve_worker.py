@@ -1,0 +1,67 @@
+"""The build process of `briefing serve`: builds on request, one JSON line in, one JSON line out.
+
+The preview server runs its builds here, in a child process, so that
+
+* serving pages never waits on a build (no shared interpreter lock), and a
+  build that crashes or hangs cannot take the server down;
+* Ctrl-C stops the preview at once: the server kills this process instead of
+  waiting for a long build, then removes the temporary output directory.
+
+Protocol (stdin/stdout, UTF-8 JSON, one object per line):
+request  {"project": str, "out": str, "base_url": str | null}
+reply    {"ok": bool, "pages": int, "seconds": float, "message": str,
+          "diagnostics": [{"path", "line", "col", "severity", "message", "text"}]}
+where `text` is `Diagnostic.format()`, exactly what `briefing check` prints.
+Anything the build itself prints goes to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import traceback
+from pathlib import Path
+
+
+def diagnostic_dict(d) -> dict:
+    return {"path": d.path, "line": d.line, "col": d.col, "severity": d.severity,
+            "message": d.message, "text": d.format()}
+
+
+def build_once(request: dict) -> dict:
+    from .errors import BriefingError
+    from .pipeline import build
+
+    try:
+        result = build(Path(request["project"]), Path(request["out"]), base_url=request.get("base_url"))
+    except BriefingError as error:
+        return {"ok": False, "pages": 0, "seconds": 0.0, "message": str(error),
+                "diagnostics": [diagnostic_dict(d) for d in error.diagnostics]}
+    except Exception as error:  # an internal error is a bug; keep serving and say so
+        traceback.print_exc()
+        return {"ok": False, "pages": 0, "seconds": 0.0,
+                "message": f"internal error: {type(error).__name__}: {error} (please report it)", "diagnostics": []}
+    return {"ok": True, "pages": result.pages, "seconds": result.seconds, "message": "",
+            "diagnostics": [diagnostic_dict(d) for d in result.diagnostics]}
+
+
+def main() -> int:
+    # Ctrl-C in the terminal reaches the whole process group; the server decides when this process ends.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    replies = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # stray prints must not corrupt the protocol
+    import generator.pipeline  # noqa: F401  (import once, up front: the first build is then as fast as the rest)
+
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        reply = build_once(json.loads(line))
+        replies.write(json.dumps(reply, ensure_ascii=False) + "\n")
+        replies.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

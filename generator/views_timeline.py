@@ -1,0 +1,144 @@
+"""The timeline's view: every event in the model's order, grouped by year and month.
+
+An event goes under the year and month it was written with: '2025-02' under
+February 2025, '2018' under 2018 itself (not under a month: its month is not
+known), a season under its year, a decade ('201X') or a century ('20XX')
+under a group of its own ("The 2010s", "2000–2099") before that span's first
+year. An
+interval goes under its start; when it ends in another month, an "ends" entry
+also stands where it ends, so that the end of the 30-day energy pause
+(17 April 2025) reads after everything that happened in March.
+
+Grouping uses the date as written, not its UTC instant: 1 March 2025 in
+Auckland is 28 February in UTC, but it is a March event.
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .dates import MONTHS, PRECISION_RANK, EDTF, DateError, parse_edtf
+from .model import Event
+from .views import Index, date_view, event_view, leader_ref, topic_ref
+
+_MONTH_PRECISIONS = {"second", "minute", "day", "month"}
+
+
+_SPANS = {"decade": 10, "century": 100}
+
+
+def group_of(when: EDTF) -> tuple[int, int, int | None]:
+    """(year, span, month) of a date as written: span is 1 (a year), 10 (a decade such as 201X) or
+    100 (a century, 20XX); month is None when the date is no finer than a season."""
+    iso = when.iso_start() or when.iso_end() or "0001"
+    year = int(iso[:4])
+    month = int(iso[5:7]) if when.precision in _MONTH_PRECISIONS and len(iso) >= 7 else None
+    return year, _SPANS.get(when.precision, 1), month
+
+
+def _year_group(year: int, span: int) -> dict:
+    if span == 1:
+        anchor, label = f"y{year:04d}", f"{year:04d}"
+    elif span == 10:
+        anchor, label = f"y{year:04d}s", f"The {year:04d}s"
+    else:
+        anchor, label = f"y{year:04d}c", f"{year:04d}–{year + span - 1:04d}"
+    return {"year": year, "span": span, "anchor": anchor, "label": label, "entries": [], "months": {}, "count": 0}
+
+
+def end_of(when: EDTF, tz) -> EDTF | None:
+    """The end of an interval as a date of its own ('2025-04-17'), or None (a point, an open or unknown end)."""
+    if not when.is_interval or not when.end_text:
+        return None
+    try:
+        return parse_edtf(when.end_text, tz)
+    except DateError:
+        return None
+
+
+def timeline_groups(ix: Index, events: list[Event] | None = None) -> list[dict]:
+    """Years, newest last, each with its year-only events and its months; each entry an event or an end."""
+    briefing = ix.briefing
+    tz = _zone(briefing.timezone)
+    entries: list[tuple[tuple, dict, tuple[int, int, int | None]]] = []
+    for seq, event in enumerate(briefing.events if events is None else events):
+        view = event_view(event, ix)
+        view["kind"] = "event"
+        entries.append(((*event.when.sort_key(), 0, seq), view, group_of(event.when)))
+        end = end_of(event.when, tz)
+        if end is not None and group_of(end) != group_of(event.when):
+            entries.append(((end.earliest, PRECISION_RANK[end.precision], 1, seq), {
+                "kind": "end",
+                "id": event.id,
+                "anchor": f"event-{event.id}-end",
+                "target": f"event-{event.id}",
+                "what": event.what,
+                "date": date_view(end),
+                "began": _start_text(event.when, tz),
+                "leaders": [ix.leader_refs[w] for w in event.who if w in ix.leader_refs],
+                "topics": [ix.topic_refs[t] for t in event.topics if t in ix.topic_refs],
+                "leader_ids": " ".join(event.who),
+                "topic_ids": " ".join(event.topics),
+            }, group_of(end)))
+    entries.sort(key=lambda entry: entry[0])
+
+    years: dict[tuple[int, int], dict] = {}
+    for _, view, (year, span, month) in entries:
+        group = years.get((year, span))
+        if group is None:
+            group = years[(year, span)] = _year_group(year, span)
+        group["count"] += view["kind"] == "event"
+        if month is None:
+            group["entries"].append(view)
+            continue
+        months = group["months"]
+        if month not in months:
+            months[month] = {"month": month, "anchor": f"m{year:04d}-{month:02d}",
+                             "label": f"{MONTHS[month]} {year:04d}", "name": MONTHS[month], "entries": []}
+        months[month]["entries"].append(view)
+    out = []
+    for key in sorted(years, key=lambda k: (k[0], -k[1])):  # a century or decade before its first year
+        group = years[key]
+        group["months"] = [group["months"][m] for m in sorted(group["months"])]
+        out.append(group)
+    return out
+
+
+def timeline_filters(ix: Index) -> dict:
+    """The leaders and topics that events have, for the page's (JavaScript) filter."""
+    leaders = {w for event in ix.briefing.events for w in event.who}
+    topics = {t for event in ix.briefing.events for t in event.topics}
+    return {
+        "leaders": [leader_ref(leader) for leader in sorted((ix.leaders[w] for w in leaders if w in ix.leaders),
+                                                           key=lambda leader: leader.name)],
+        "topics": [topic_ref(topic) for topic in ix.briefing.topics if topic.id in topics],
+    }
+
+
+def latest_events(ix: Index, count: int = 6) -> list[dict]:
+    """The `count` most recent events, newest first; events of the same moment in the order the
+    newest article reports them (an editor's order, not the alphabet)."""
+    rank: dict[str, int] = {}
+    for article in ix.briefing.articles:  # newest first
+        for event_id in article.events:
+            rank.setdefault(event_id, len(rank))
+    ordered = sorted(ix.briefing.events,
+                     key=lambda e: (-e.when.earliest.timestamp() if e.when.earliest.year > 1 else float("inf"),
+                                    rank.get(e.id, len(rank))))
+    return [event_view(event, ix) for event in ordered[:count]]
+
+
+def _start_text(when: EDTF, tz) -> str:
+    if when.start_text:
+        try:
+            return parse_edtf(when.start_text, tz).display()
+        except DateError:
+            pass
+    return when.display()
+
+
+def _zone(name: str):
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
