@@ -25,7 +25,8 @@ from .model import Article, Briefing, Leader, Topic
 from .overview import overview
 from .render import Page
 from .urls import article_path, articles_path, leader_path, leaders_path, timeline_path, topic_path, topics_path
-from .views import (Index, article_card, base_path, event_view, feed_of_leader, jsonld_for, leader_card, page_view,
+from .jsonld import jsonld_article, jsonld_leader, jsonld_site, jsonld_timeline
+from .views import (Index, article_card, base_path, event_view, feed_of_leader, leader_card, page_view,
                     quote_view, stance_entry, stance_view, timestamp_view)
 from .views_stances import stance_matrix
 from .views_timeline import latest_events, timeline_filters, timeline_groups
@@ -56,7 +57,7 @@ def summary_context(ix: Index) -> dict:
     articles = [article_card(article) for article in briefing.articles]
     newest = max(briefing.articles, key=lambda a: a.updated or a.published, default=None)
     context = page_view(ix, section="summary", title=None, description=briefing.description,
-                        jsonld=jsonld_for("site", briefing))
+                        jsonld=jsonld_site(briefing))
     context.update({
         "updated": timestamp_view((newest.updated or newest.published) if newest else None),
         "lead": articles[0] if articles else None,
@@ -74,7 +75,7 @@ def timeline_context(ix: Index) -> dict:
     context = page_view(ix, section="timeline", title="Timeline",
                         description=f"Every event in the briefing “{briefing.title}”, in order, "
                                     f"each at the precision its source gives and linked to its source.",
-                        jsonld=jsonld_for("timeline", briefing))
+                        jsonld=jsonld_timeline(briefing))
     context.update({
         "overview": overview(briefing),
         "years": timeline_groups(ix),
@@ -102,7 +103,7 @@ def leader_context(ix: Index, leader: Leader) -> dict:
     context = page_view(ix, section="leaders", title=leader.name,
                         description=f"{leader.name}, {leader.role}: current stances, quotes and events in "
                                     f"“{briefing.title}”.",
-                        og_type="profile", feeds=[feed_of_leader(leader)], jsonld=jsonld_for("leader", briefing, leader))
+                        og_type="profile", feeds=[feed_of_leader(leader)], jsonld=jsonld_leader(briefing, leader))
     context.update({
         "leader": card,
         "stances": stances,
@@ -170,7 +171,7 @@ def article_context(ix: Index, article: Article) -> dict:
     context = page_view(ix, section="articles", title=article.title,
                         description=_plain(article.summary[0]) if article.summary else
                         f"{article.title} ({source.outlet}).",
-                        og_type="article", jsonld=jsonld_for("article", briefing, article))
+                        og_type="article", jsonld=jsonld_article(briefing, article))
     context.update({
         "article": card,
         "events": [event_view(ix.events[e], ix) for e in article.events if e in ix.events],

@@ -56,26 +56,15 @@ _TIME_ELEMENT_PRECISIONS = {"second", "minute", "day", "month", "year"}
 
 
 # ---------------------------------------------------------------------------
-# The JSON-LD hook. generator/jsonld.py (written by another engineer) supplies
-# schema.org dicts; until it is wired here, every page has `jsonld: None` and
-# base.html renders no <script type="application/ld+json">.
-
-def jsonld_for(kind: str, briefing: Briefing, obj=None) -> dict | None:  # JSONLD-HOOK: wire generator/jsonld.py here
-    """The schema.org dict of a page; kind is 'site' (the summary), 'timeline', 'article' or 'leader'
-    (obj is then the Article or the Leader). Not wired yet: None."""
-    return None
-
-
-# ---------------------------------------------------------------------------
 
 class Index:
     """Look-ups over one briefing, built once: by id, and the current stances."""
 
     def __init__(self, briefing: Briefing):
         self.briefing = briefing
-        self.leaders: dict[str, Leader] = {leader.id: leader for leader in briefing.leaders}
-        self.topics: dict[str, Topic] = {topic.id: topic for topic in briefing.topics}
-        self.articles: dict[str, Article] = {article.slug: article for article in briefing.articles}
+        self.leaders: dict[str, Leader] = briefing.leader_by_id
+        self.topics: dict[str, Topic] = briefing.topic_by_id
+        self.articles: dict[str, Article] = briefing.article_by_slug
         self.events: dict[str, Event] = {event.id: event for event in briefing.events}
         # The latest stance of each (leader, topic) pair is the current one: the model holds
         # each pair's history oldest first.
