@@ -8,6 +8,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import BriefingError, UsageError
+from .settings import clean_base_url
 
 
 def _project(args) -> Path:
@@ -17,6 +18,16 @@ def _project(args) -> Path:
     if not (project / "content").is_dir():
         raise UsageError(f"{args.project}: no content/ directory here (a project holds content/ and, optionally, templates/)")
     return project
+
+
+def base_url_option(value: str | None) -> str | None:
+    """--base-url, checked like site.yaml's base_url."""
+    if value is None:
+        return None
+    cleaned = clean_base_url(value)
+    if cleaned is None:
+        raise UsageError(f"--base-url must be a path such as /briefing/ or an http(s) address, not '{value}'")
+    return cleaned
 
 
 def _print_diagnostics(diagnostics) -> None:
@@ -54,7 +65,7 @@ def cmd_build(args) -> int:
 
     project = _project(args)
     out = Path(args.out).resolve() if args.out else project / "site"
-    result = build(project, out, base_url=args.base_url, strict=args.strict)
+    result = build(project, out, base_url=base_url_option(args.base_url), strict=args.strict)
     _print_diagnostics(result.diagnostics)
     print(f"briefing build: wrote {result.pages} pages to {out} in {result.seconds:.2f} s")
     return 0

@@ -105,9 +105,10 @@ def run(args, project: Path) -> int:
         cname = _site_cname(project)
 
     if not args.no_build:
+        from .cli import base_url_option
         from .pipeline import build
 
-        result = build(project, site, base_url=args.base_url, strict=args.strict)
+        result = build(project, site, base_url=base_url_option(args.base_url), strict=args.strict)
         for diagnostic in result.diagnostics:
             print(diagnostic.format(), file=sys.stderr)
         print(f"briefing deploy: built {result.pages} pages in {result.seconds:.2f} s")

@@ -19,6 +19,7 @@ from .feeds import leader_feed, site_feed
 from .model import Briefing
 from .pages import plan_pages
 from .render import Renderer
+from .search import index_site
 from .sources import load_content
 from .urls import leader_feed_path
 from .write import SiteWriter
@@ -75,6 +76,7 @@ def build(project: Path, out: Path, base_url: str | None = None, strict: bool = 
         for path, data in render_site(project, briefing):
             writer.write(path, data)
             pages += path.endswith(".html")
+        index_site(writer.staging, briefing)
         writer.commit()
     except BaseException:
         writer.abort()

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import ipaddress
 import os
 import shutil
@@ -144,7 +145,7 @@ async def _serve(args, project: Path) -> int:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     server = rebuilder = None
-    handled = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    handled = tuple(s for s in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s is not None)
     try:
         base_url = configured_base_url(project, args.base_url)
         state = serve_http.PreviewState(root=temp / "site", prefix=serve_http.path_prefix(base_url or "/"),
@@ -155,7 +156,8 @@ async def _serve(args, project: Path) -> int:
             sockets = bind_sockets(args.port, args.host)
         except (OSError, socket.gaierror) as error:
             print(f"briefing serve: cannot listen on {args.host}:{args.port}: {error.strerror or error}"
-                  + (" (is another preview running? pick another --port)" if getattr(error, "errno", None) == 98 else ""),
+                  + (" (is another preview running? pick another --port)"
+                     if getattr(error, "errno", None) == errno.EADDRINUSE else ""),
                   file=sys.stderr, flush=True)
             return 1
         server = HTTPServer(serve_http.application(state), xheaders=False)
@@ -171,10 +173,10 @@ async def _serve(args, project: Path) -> int:
             "(press Ctrl-C to stop)")
 
         def outcome(result: BuildOutcome) -> None:  # on the event loop
-            state.building = False
             first = state.build == 0 and not result.changed
             if result.ok:
-                state.build += 1
+                opening = args.open and state.build == 0
+                state.shown(state.build + 1, result.saved_at)
                 state.message, state.errors = "", []
                 for d in result.diagnostics:  # warnings; a build with errors does not succeed
                     print(d["text"], file=sys.stderr, flush=True)
@@ -182,13 +184,11 @@ async def _serve(args, project: Path) -> int:
                 if prefix != state.prefix:
                     state.prefix = prefix
                     log(f"the base URL changed: now previewing at {site_url(args.host, port, prefix)}")
-                if result.saved_at is not None:
-                    state.saved_at[state.build] = result.saved_at
                 serve_http.broadcast("*")
                 after = f"; reload sent {time.time() - result.saved_at:.2f} s after the save" if result.saved_at else ""
                 log(f"{'built' if first else 'rebuilt'} in {result.seconds:.2f} s: {result.pages} pages"
                     f"{_describe_changes(result.changed)}{after}")
-                if first and args.open:
+                if opening:
                     loop.run_in_executor(None, webbrowser.open, site_url(args.host, port, state.prefix))
             else:
                 errors = [d for d in result.diagnostics if d["severity"] == "error"] or result.diagnostics
@@ -217,7 +217,7 @@ async def _serve(args, project: Path) -> int:
         if server is not None:
             server.stop()
             serve_http.close_sockets()
-            with contextlib.suppress(asyncio.TimeoutError, Exception):
+            with contextlib.suppress(Exception):  # a connection that will not close in time is dropped at exit
                 await asyncio.wait_for(server.close_all_connections(), timeout=0.3)
         if rebuilder is not None:
             rebuilder.join(timeout=0.5)

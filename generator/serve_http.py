@@ -182,7 +182,6 @@ class PreviewState:
     session: str = field(default_factory=lambda: secrets.token_hex(4))  # tells pages of an earlier run apart
     loopback_only: bool = True  # bound to this machine only: refuse other Host names (DNS rebinding)
     build: int = 0  # number of the last good build; 0 before the first
-    building: bool = True
     message: str = ""  # why the last build failed; "" when it succeeded
     errors: list[dict] = field(default_factory=list)
     saved_at: dict[int, float] = field(default_factory=dict)  # build -> wall time of the save it shows
@@ -190,8 +189,16 @@ class PreviewState:
     on_loaded: Callable[[dict], None] | None = None  # called with each new latency measurement
 
     def status(self) -> dict:
-        return {"session": self.session, "build": self.build, "ok": not self.errors, "building": self.building, "message": self.message,
+        return {"session": self.session, "build": self.build, "ok": not self.errors, "message": self.message,
                 "errors": self.errors, "latencies": self.latencies[-20:]}
+
+    def shown(self, build: int, saved_at: float | None) -> None:
+        """Build `build` is now served; `saved_at` is when the save it shows was made (None: no save)."""
+        self.build = build
+        if saved_at is not None:
+            self.saved_at[build] = saved_at
+            for old in [b for b in self.saved_at if b <= build - 100]:
+                del self.saved_at[old]
 
     def loaded(self, build: int, path: str) -> None:
         """A page reloaded after a save has loaded in a browser: measure the save-to-reload latency."""

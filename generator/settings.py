@@ -126,12 +126,19 @@ def parse_site(file: SourceFile | None, report: Report) -> Settings | None:
 
 
 def normalise_base_url(value: str, f: Fields) -> str:
-    if value.startswith(("http://", "https://")) and re.match(r"https?://[^/\s]+(/[^\s]*)?$", value):
+    normalised = clean_base_url(value)
+    if normalised is None:
+        f.error(f.value_mark("base_url"), f"'base_url' must be a path such as /briefing/ or an http(s) address, not '{value}'")
+        return "/"
+    return normalised
+
+
+def clean_base_url(value: str) -> str | None:
+    """`value` ending in '/', or None when it is neither an http(s) address nor an absolute path."""
+    value = value.strip()
+    if re.match(r"https?://[^/\s]+(/\S*)?$", value) or re.match(r"/(?!/)\S*$", value) or value == "/":
         return value if value.endswith("/") else value + "/"
-    if value.startswith("/") and not value.startswith("//") and " " not in value:
-        return value if value.endswith("/") else value + "/"
-    f.error(f.value_mark("base_url"), f"'base_url' must be a path such as /briefing/ or an http(s) address, not '{value}'")
-    return "/"
+    return None
 
 
 def parse_leader(file: SourceFile, report: Report) -> Leader | None:

@@ -86,3 +86,10 @@ def test_build_writes_to_out_and_takes_a_base_url(tmp_path):
     assert result.returncode == 0, result.stderr
     home = (tmp_path / "public" / "index.html").read_text()
     assert 'href="https://example.org/b/"' in home
+
+
+def test_a_bad_base_url_is_a_usage_error(tmp_path):
+    write_project(tmp_path, project_files())
+    result = run_cli("build", str(tmp_path), "--base-url", "ftp://example.org/")
+    assert result.returncode == 2 and "--base-url must be" in result.stderr
+    assert not (tmp_path / "site").exists()

@@ -497,7 +497,9 @@ def test_git_branch_refusals(project, user_repo, tmp_path, capsys):
 
 # --- serving the deployed directory ------------------------------------------------------------
 
-needs_nginx = pytest.mark.skipif(nginx_binary() is None, reason="nginx is not installed (/usr/sbin/nginx)")
+# Skipped on a developer machine without nginx; under CI (.ci/setup installs it) a missing nginx fails.
+needs_nginx = pytest.mark.skipif(nginx_binary() is None and not os.environ.get("CI"),
+                                 reason="nginx is not installed (/usr/sbin/nginx)")
 
 
 def assert_serves_the_whole_site(base_url: str, site: Path) -> dict:
@@ -615,20 +617,6 @@ def test_s3_sync_recipe(project, tmp_path):
 
 # --- end to end --------------------------------------------------------------------------------
 
-def _build_missing() -> str | None:
-    """Why the bundled project cannot be built yet (its parts are written in parallel), or None."""
-    try:
-        import generator.pipeline  # noqa: F401
-    except ModuleNotFoundError as error:
-        if error.name == "generator.pipeline":
-            return "generator.pipeline (the build) is not written yet"
-        raise
-    if not any(p.is_file() for p in (REPO_ROOT / "templates").rglob("*")):
-        return "the built-in templates/ are not written yet"
-    return None
-
-
-@pytest.mark.skipif(_build_missing() is not None, reason=_build_missing() or "")
 def test_end_to_end_build_and_deploy_through_the_cli(tmp_path):
     project = tmp_path / "proj"
     shutil.copytree(REPO_ROOT / "content", project / "content")

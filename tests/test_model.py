@@ -121,3 +121,16 @@ def test_site_defaults(tmp_path):
     briefing = briefing_of(tmp_path, project_files(**{"content__site.yaml": site}))
     assert (briefing.language, briefing.timezone, briefing.base_url) == ("en", "UTC", "/")
     assert SITE  # the full settings are covered by test_errors
+
+
+def test_a_tree_written_to_the_contract_by_someone_else_builds_as_it_is():
+    """The contract's own examples, with names in Cyrillic, Chinese, Arabic and Serbian Latin."""
+    briefing, report = load_briefing(REPO / "tests" / "fixtures" / "contract-tree")
+    assert not report.diagnostics, [d.format() for d in report.diagnostics]
+    article = briefing.articles[0]
+    assert set(article.mentions) == {"vladimir-putin", "volodymyr-zelenskyy", "donald-trump", "kremlin",
+                                     "aleksandar-vucic"}
+    shown = {e.what: e.when.display() for e in briefing.events}
+    assert shown["Some time in the 2010s"] == "the 2010s"
+    assert shown["An approximate month"] == "c. February 2025"
+    assert len(briefing.events) == 13 and briefing.base_url == "https://example.org/briefing/"

@@ -73,6 +73,13 @@ class Preview:
         self.stderr: list[str] = []
         for stream, lines in ((self.process.stdout, self.stdout), (self.process.stderr, self.stderr)):
             threading.Thread(target=self._collect, args=(stream, lines), daemon=True).start()
+        try:
+            self._started(built)
+        except BaseException:
+            self.process.kill()
+            raise
+
+    def _started(self, built: bool) -> None:
         line = wait_until(lambda: self._find(r"previewing .* at (http://\S+)") or self._died(), 30,
                           what="the server to start")
         self.url = line  # e.g. http://127.0.0.1:41234/briefing/
@@ -276,6 +283,23 @@ def test_an_edit_changes_the_served_page(project, tmp_path):
         assert not (project / "site").exists()
 
 
+def test_templates_and_site_yaml_are_watched(project, tmp_path):
+    with serving(project, tmp_path) as preview:
+        # A project templates/ folder created while serving is watched too: its assets override the built-in ones.
+        (project / "templates" / "assets").mkdir(parents=True)
+        (project / "templates" / "assets" / "mark.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>\n')
+        wait_until(lambda: list((preview.site_dir() / "assets").glob("mark.*.svg")), 10, what="the new asset")
+        # site.yaml is the configuration: a new base_url moves the preview to its path.
+        site = project / "content" / "site.yaml"
+        site.write_text(site.read_text(encoding="utf-8").replace('base_url: "/"', 'base_url: "/moved/"'),
+                        encoding="utf-8")
+        wait_until(lambda: preview.get("/")[0] == 302, 10, what="the move")
+        assert preview.get("/")[1]["location"] == "/moved/"
+        status, _, body = preview.get(f"/moved/articles/{SLUG}/")
+        assert status == 200 and TITLE in body.decode()
+        assert any("now previewing at" in line and line.endswith("/moved/") for line in preview.stdout)
+
+
 def test_ten_saves_within_200_ms_cause_one_rebuild(project, tmp_path):
     with serving(project, tmp_path) as preview:
         time.sleep(0.5)  # let the start settle
@@ -298,7 +322,7 @@ def test_changes_during_a_rebuild_cause_exactly_one_more(project, tmp_path):
         edit(project, f"title: {TITLE}", "title: First change")
         # Wait until the rebuild is writing its staging directory, then save twice more, quickly.
         temp = preview.site_dir().parent
-        wait_until(lambda: any(p.name.startswith(".site.building-") for p in temp.iterdir()), 10, 0.002,
+        wait_until(lambda: any(p.name.startswith(".") for p in temp.iterdir()), 10, 0.002,
                    what="the rebuild to start")
         edit(project, "title: First change", "title: Second change")
         time.sleep(0.02)
