@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections import defaultdict
 
-from .article import Context, parse_article
+from .article import Context, ParsedArticle, parse_article
 from .errors import Report
 from .model import Briefing, Event, Stance
 from .settings import Reported, check_names, parse_leader, parse_site, parse_timeline
@@ -20,8 +20,16 @@ from .text import MentionFinder
 _OLDEST = (0, "")
 
 
-def assemble(files: ContentFiles, report: Report) -> Briefing | None:
-    """The briefing, or None when errors leave nothing coherent to build (they are in `report`)."""
+def parse_each(articles, ctx: Context, report: Report) -> list[ParsedArticle | None]:
+    """Parse every article file, one after another (the build's engine may parse from its cache instead)."""
+    return [parse_article(file, ctx, report) for file in articles]
+
+
+def assemble(files: ContentFiles, report: Report, parse_articles=parse_each) -> Briefing | None:
+    """The briefing, or None when errors leave nothing coherent to build (they are in `report`).
+
+    `parse_articles(files, ctx, report)` parses the article files, in order; see `parse_each`.
+    """
     settings = parse_site(files.site, report)
     leaders = [leader for file in files.leaders if (leader := parse_leader(file, report))]
     names = check_names(leaders, {file.stem: file for file in files.leaders}, report)
@@ -30,7 +38,7 @@ def assemble(files: ContentFiles, report: Report) -> Briefing | None:
     ctx = Context(settings, {leader.id: leader for leader in leaders}, frozenset(f.stem for f in files.leaders),
                   MentionFinder(names))
 
-    parsed = [p for file in files.articles if (p := parse_article(file, ctx, report))]
+    parsed = [p for p in parse_articles(files.articles, ctx, report) if p]
     reported = [e for p in parsed for e in p.events]
     reported += parse_timeline(files.timeline, settings, ctx.leader_ids, report)
     _check_unique_ids(reported, report)

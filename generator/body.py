@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 import xml.etree.ElementTree as etree
 from dataclasses import dataclass, field
 
@@ -179,10 +180,35 @@ def render_body(text: str, *, finder: MentionFinder | None = None, leader_href=N
                 quotes: list[QuoteMark] = (), allow_raw_html: bool = False) -> RenderedBody:
     """Render one article body; see the module's docstring."""
     result = RenderedBody(html="", paragraphs=[])
-    md = markdown.Markdown(extensions=["sane_lists"], output_format="html")
-    md.treeprocessors.register(_Annotator(md, finder, leader_href, list(quotes), result, allow_raw_html), "briefing", 0.5)
-    result.html = sanitize(md.convert(text))
+    md = _markdown("body")
+    annotator = md.treeprocessors["briefing"]
+    annotator.finder, annotator.leader_href, annotator.quotes = finder, leader_href, list(quotes)
+    annotator.result, annotator.allow_raw_html = result, allow_raw_html
+    try:
+        result.html = sanitize(md.convert(text))
+    finally:
+        md.reset()
+        annotator.finder = annotator.leader_href = annotator.result = None
     return result
+
+
+# Making a Markdown instance costs more than converting a short text with it, so each thread keeps
+# one of each kind and resets it after every use (which is what Python-Markdown's reset() is for).
+_instances = threading.local()
+
+
+def _markdown(kind: str) -> markdown.Markdown:
+    md = getattr(_instances, kind, None)
+    if md is None:
+        if kind == "body":
+            md = markdown.Markdown(extensions=["sane_lists"], output_format="html")
+            md.treeprocessors.register(_Annotator(md, None, None, [], None, False), "briefing", 0.5)
+        else:
+            md = markdown.Markdown(output_format="html")
+            md.preprocessors.deregister("html_block")
+            md.inlinePatterns.deregister("html")
+        setattr(_instances, kind, md)
+    return md
 
 
 def sanitize(fragment: str) -> str:
@@ -192,10 +218,11 @@ def sanitize(fragment: str) -> str:
 
 def render_inline(text: str) -> str:
     """Render a short Markdown item (a key point) as inline HTML, without the <p>."""
-    md = markdown.Markdown(output_format="html")
-    md.preprocessors.deregister("html_block")
-    md.inlinePatterns.deregister("html")
-    out = sanitize(md.convert(text))
+    md = _markdown("inline")
+    try:
+        out = sanitize(md.convert(text))
+    finally:
+        md.reset()
     if out.startswith("<p>") and out.endswith("</p>") and out.count("<p>") == 1:
         out = out[3:-4]
     return out

@@ -12,6 +12,7 @@ rest are the page's own, listed in docs/templates.md.
     'topics/<id>/'          topic.html      one topic: each leader's stance, its events
     'articles/'             articles.html   the source articles
     'articles/<slug>/'      article.html    one article: its text and what it reports
+    'search/'               search.html     search the briefing (Pagefind's index, see search.py)
     '404.html'              404.html        not found, at any depth (absolute links)
 """
 
@@ -26,8 +27,9 @@ from .overview import overview
 from .render import Page
 from .urls import article_path, articles_path, leader_path, leaders_path, timeline_path, topic_path, topics_path
 from .jsonld import jsonld_article, jsonld_leader, jsonld_site, jsonld_timeline
-from .views import (Index, article_card, base_path, event_view, feed_of_leader, leader_card, page_view,
-                    quote_view, stance_entry, stance_view, timestamp_view)
+from .views import (SEARCH_KINDS, SEARCH_PATH, Index, article_card, base_path, event_view, feed_of_leader,
+                    leader_card, leader_ref, page_view, quote_view, search_view, stance_entry, stance_view,
+                    timestamp_view, topic_ref)
 from .views_stances import stance_matrix
 from .views_timeline import latest_events, timeline_filters, timeline_groups
 
@@ -47,6 +49,7 @@ def plan_pages(briefing: Briefing) -> Iterator[Page]:
     yield Page(articles_path(), "articles.html", articles_context(ix))
     for article in briefing.articles:
         yield Page(article_path(article.slug), "article.html", article_context(ix, article))
+    yield Page(SEARCH_PATH, "search.html", search_context(ix))
     yield Page("404.html", "404.html", not_found_context(ix))
 
 
@@ -103,7 +106,10 @@ def leader_context(ix: Index, leader: Leader) -> dict:
     context = page_view(ix, section="leaders", title=leader.name,
                         description=f"{leader.name}, {leader.role}: current stances, quotes and events in "
                                     f"“{briefing.title}”.",
-                        og_type="profile", feeds=[feed_of_leader(leader)], jsonld=jsonld_leader(briefing, leader))
+                        og_type="profile", feeds=[feed_of_leader(leader)], jsonld=jsonld_leader(briefing, leader),
+                        search=search_view("leader", leaders=[leader.id],
+                                           topics=[s.topic for s in ix.current_of_leader(leader.id)],
+                                           context=leader.role))
     context.update({
         "leader": card,
         "stances": stances,
@@ -137,12 +143,16 @@ def topics_context(ix: Index) -> dict:
 
 def topic_context(ix: Index, topic: Topic) -> dict:
     current = ix.current_of_topic(topic.id)
+    events = ix.events_of_topic[topic.id]
     context = page_view(ix, section="topics", title=topic.title,
-                        description=topic.description or f"Where each leader stands on {topic.title.lower()}.")
+                        description=topic.description or f"Where each leader stands on {topic.title.lower()}.",
+                        search=search_view("topic", leaders=[s.who for s in current], topics=[topic.id],
+                                           context=_counted(len(current), "stance") + " · " +
+                                           _counted(len(events), "event")))
     context.update({
         "topic": {"id": topic.id, "title": topic.title, "description": topic.description, "path": topic_path(topic.id)},
         "stances": [stance_entry(s.who, topic.id, ix) for s in current],
-        "events": [event_view(e, ix) for e in ix.events_of_topic[topic.id]],
+        "events": [event_view(e, ix) for e in events],
     })
     return context
 
@@ -171,7 +181,10 @@ def article_context(ix: Index, article: Article) -> dict:
     context = page_view(ix, section="articles", title=article.title,
                         description=_plain(article.summary[0]) if article.summary else
                         f"{article.title} ({source.outlet}).",
-                        og_type="article", jsonld=jsonld_article(briefing, article))
+                        og_type="article", jsonld=jsonld_article(briefing, article),
+                        search=search_view("article", leaders=[w for w in article.mentions if w in ix.leaders],
+                                           topics=briefing.article_topics.get(article.slug, ()),
+                                           context=f"{card['credit']} · {card['published']['day']}"))
     context.update({
         "article": card,
         "events": [event_view(ix.events[e], ix) for e in article.events if e in ix.events],
@@ -181,6 +194,30 @@ def article_context(ix: Index, article: Article) -> dict:
                      for w in article.mentions if w in ix.leaders],
     })
     return context
+
+
+def search_context(ix: Index) -> dict:
+    """The search page: its form and filters are complete HTML; assets/search.js runs the search."""
+    briefing = ix.briefing
+    context = page_view(ix, section=None, title="Search",
+                        description=f"Search “{briefing.title}”: leaders, topics, articles, events and quotes.")
+    # Each leader with every spelling of the name: search.js puts the leader's page first when the
+    # words searched are one of them.
+    leaders = [dict(leader_ref(leader), names=[leader.name, *[a for a in leader.aliases if a != leader.name]])
+               for leader in sorted(briefing.leaders, key=lambda leader: leader.name)]
+    context.update({
+        "kinds": [{"value": value, "label": plural} for value, _, plural in SEARCH_KINDS],
+        "leaders": leaders,
+        "topics": [topic_ref(topic) for topic in briefing.topics],
+        # Where Pagefind's bundle is (search.py writes it), and the site's root: search.js resolves both
+        # against the page's own address, so results link right under any prefix.
+        "bundle": "pagefind/",
+    })
+    return context
+
+
+def _counted(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def not_found_context(ix: Index) -> dict:

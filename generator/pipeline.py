@@ -2,6 +2,12 @@
 
 `check` stops after the model; `build` goes all the way. Nothing is written
 unless every stage before succeeded, and then atomically.
+
+`build` is incremental (see incremental.py): it parses only the articles
+that changed, renders only the pages whose view changed, and takes every
+other file over from the previous site unchanged; a build with nothing to do
+returns at once. `render_site` is the plain, complete rendering of every file,
+which the incremental build must equal byte for byte (tests/test_incremental.py).
 """
 
 from __future__ import annotations
@@ -12,10 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from .assemble import assemble
+from . import search
+from .assemble import assemble, parse_each
 from .errors import ContentError, Diagnostic, Report
 from .exports import DATA_PATH, ROBOTS_PATH, SITE_FEED_PATH, SITEMAP_PATH, briefing_json, robots, sitemap
 from .feeds import leader_feed, site_feed
+from .incremental import Engine, Keys, OutputBuilder, build_outputs, plan_outputs
 from .model import Briefing
 from .pages import plan_pages
 from .render import Renderer
@@ -23,6 +31,9 @@ from .search import index_site
 from .sources import load_content
 from .urls import leader_feed_path
 from .write import SiteWriter
+
+# The search index's folder in the site: taken over whole when no page changed (see search.py).
+SEARCH_INDEX_DIR = getattr(search, "INDEX_DIR", "pagefind")
 
 
 @dataclass(frozen=True)
@@ -39,10 +50,11 @@ def check(project: Path) -> Report:
     return report
 
 
-def load_briefing(project: Path, strict: bool = False, base_url: str | None = None) -> tuple[Briefing, Report]:
+def load_briefing(project: Path, strict: bool = False, base_url: str | None = None,
+                  parse_articles=parse_each) -> tuple[Briefing, Report]:
     """The validated model, or ContentError naming every problem."""
     report = Report()
-    briefing = assemble(load_content(project, report), report)
+    briefing = assemble(load_content(project, report), report, parse_articles)
     if briefing is None or report.failed(strict):
         problems = report.sorted()
         raise ContentError(_failure_summary(report, strict), problems)
@@ -69,19 +81,32 @@ def render_site(project: Path, briefing: Briefing) -> Iterator[tuple[str, bytes]
 
 def build(project: Path, out: Path, base_url: str | None = None, strict: bool = False) -> BuildResult:
     started = time.perf_counter()
-    briefing, report = load_briefing(project, strict, base_url)
-    writer = SiteWriter(out)
-    pages = 0
+    engine = Engine(project, out, (base_url, strict))
     try:
-        for path, data in render_site(project, briefing):
-            writer.write(path, data)
-            pages += path.endswith(".html")
-        index_site(writer.staging, briefing)
-        writer.commit()
-    except BaseException:
-        writer.abort()
-        raise
-    return BuildResult(pages, time.perf_counter() - started, report.sorted())
+        last = engine.up_to_date()  # nothing changed since the last build into `out`: nothing to do
+        if last is not None:
+            return BuildResult(last.pages, time.perf_counter() - started, last.diagnostics)
+        # Load, parse and validate (unchanged articles come from the cache), model.
+        briefing, report = load_briefing(project, strict, base_url, engine.article_cache().parse_articles)
+        # Plan: every file of the site, with the key of what it is made from.
+        renderer = Renderer(project, briefing.base_url)
+        outputs = plan_outputs(briefing, Keys(briefing, engine.articles, renderer), renderer)
+        # Render and write: what changed is made anew, the rest is linked from the previous site.
+        writer = SiteWriter(out)
+        try:
+            made = build_outputs(outputs, OutputBuilder(writer, renderer, engine.previous_outputs(), engine.verify),
+                                 engine.jobs)
+            if made.written or not writer.link_tree(SEARCH_INDEX_DIR):
+                index_site(writer.staging, briefing)
+            writer.commit()
+        except BaseException:
+            writer.abort()
+            raise
+        diagnostics = report.sorted()
+        engine.save(made, diagnostics)
+        return BuildResult(made.pages, time.perf_counter() - started, diagnostics)
+    finally:
+        engine.close()
 
 
 def _failure_summary(report: Report, strict: bool) -> str:

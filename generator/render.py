@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Iterator
 
 import jinja2
+import jinja2.meta
 
 from .errors import ContentError, Diagnostic
 from .urls import absolute, file_of, relative
@@ -37,6 +38,11 @@ class Page:
         return file_of(self.path)
 
 
+def content_digest(data: bytes) -> bytes:
+    """The digest by which a build tells whether a file's bytes changed."""
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
 class Renderer:
     def __init__(self, project: Path, base_url: str):
         self.project = project
@@ -48,8 +54,10 @@ class Renderer:
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
+            auto_reload=False,  # one build, one set of templates: no stat() of the template per page
         )
         self.assets = self._hash_assets()
+        self._template_digests: dict[str, bytes] = {}
 
     def _hash_assets(self) -> dict[str, tuple[str, bytes]]:
         """name -> (hashed site path, bytes), the project's assets overriding the built-in ones."""
@@ -73,6 +81,62 @@ class Renderer:
             yield path, data
 
     def render(self, page: Page) -> bytes:
+        return b"".join(self._chunks(page))
+
+    def render_to(self, page: Page, stream) -> bytes:
+        """Render `page` into a binary stream, a piece at a time (a page of many megabytes is never
+        held whole); returns content_digest() of the bytes written."""
+        h = hashlib.blake2b(digest_size=16)
+        buffer: list[bytes] = []
+        buffered = 0
+        for chunk in self._chunks(page):
+            buffer.append(chunk)
+            buffered += len(chunk)
+            if buffered >= 1 << 18:
+                data = b"".join(buffer)
+                h.update(data)
+                stream.write(data)
+                buffer, buffered = [], 0
+        data = b"".join(buffer)
+        h.update(data)
+        stream.write(data)
+        return h.digest()
+
+    def template_digest(self, name: str) -> bytes:
+        """A digest of the sources of `name` and of every template it extends, imports or includes."""
+        if name not in self._template_digests:
+            closure, todo = {}, [name]
+            while todo:
+                current = todo.pop()
+                if current in closure:
+                    continue
+                try:
+                    source, filename, _ = self.env.loader.get_source(self.env, current)
+                except jinja2.TemplateNotFound:
+                    closure[current] = None
+                    continue
+                closure[current] = (filename, source)
+                try:
+                    referenced = list(jinja2.meta.find_referenced_templates(self.env.parse(source)))
+                except jinja2.TemplateSyntaxError:
+                    referenced = []
+                if None in referenced:  # a name computed while rendering: it could be any template
+                    referenced = self.env.list_templates()
+                todo.extend(r for r in referenced if r)
+            h = hashlib.blake2b(digest_size=16)
+            for key in sorted(closure):
+                h.update(repr((key, closure[key])).encode("utf-8", "surrogatepass"))
+            self._template_digests[name] = h.digest()
+        return self._template_digests[name]
+
+    def render_digest(self, page: Page) -> bytes:
+        """A digest of what rendering reads besides the context and the templates: the page's
+        path (relative links), the base URL and the assets' hashed names."""
+        h = hashlib.blake2b(digest_size=16)
+        h.update(repr((page.path, self.base_url, sorted((n, p) for n, (p, _) in self.assets.items()))).encode())
+        return h.digest()
+
+    def _chunks(self, page: Page) -> Iterator[bytes]:
         def url(to: str) -> str:
             return relative(page.path, to)
 
@@ -86,13 +150,22 @@ class Renderer:
 
         try:
             template = self.env.get_template(page.template)
-            text = template.render(page.context, page=page.path, url=url, asset=asset, abs_url=abs_url)
+            # Template.generate() renders piece by piece; joined, the pieces are what render() returns.
+            pieces = template.generate(page.context, page=page.path, url=url, asset=asset, abs_url=abs_url)
+            batch: list[str] = []
+            for piece in pieces:
+                batch.append(piece)
+                if len(batch) >= 4096:
+                    yield "".join(batch).encode("utf-8")
+                    batch = []
+            yield "".join(batch).encode("utf-8")
+        except UnicodeEncodeError:
+            raise  # not a template's failure (and not reported as one)
         except jinja2.TemplateSyntaxError as error:
             raise ContentError("a template has an error", [self._diagnostic(error.filename, error.lineno, error.message)])
         except (jinja2.TemplateError, TypeError, ValueError, AttributeError) as error:
             raise ContentError(f"a template failed while rendering {file_of(page.path)}",
                                [self._template_frame(error, page.template)])
-        return text.encode("utf-8")
 
     def _diagnostic(self, filename: str | None, line: int, message: str) -> Diagnostic:
         path = Path(filename) if filename else None
@@ -110,3 +183,4 @@ class Renderer:
             if frame.filename.endswith((".html", ".xml", ".svg", ".txt", ".json")):
                 return self._diagnostic(frame.filename, frame.lineno, str(error))
         return Diagnostic(f"templates/{fallback}", 0, 0, str(error))
+

@@ -10,9 +10,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _QUOTES = "'\"‘’“”«»‚„‹›`´"
 _DASHES = "-–—‒―−"
+# Every character str.isspace() (and the regular expression \s) accepts.
+_WHITESPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006" \
+              "\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+_FOLD_TABLE = str.maketrans({**{c: "'" for c in _QUOTES}, **{c: "-" for c in _DASHES}, **{c: " " for c in _WHITESPACE}})
+_IRREGULAR = re.compile(r"\s{2,}|--|\.\.\.")  # where one folded character stands for several
+_SLOW_FOLD = re.compile("[\u0130\u03a3]")
 
 
 def nfc(text: str) -> str:
@@ -21,6 +28,46 @@ def nfc(text: str) -> str:
 
 def fold(text: str) -> tuple[str, list[int]]:
     """The comparison form of `text`, and for each of its characters the index it came from."""
+    return _fold(text)
+
+
+# fold() is asked for the same paragraph many times while one article is parsed (once per quote and
+# anchor); results are never modified by callers, so recent ones are kept.
+@lru_cache(maxsize=512)
+def _fold(text: str) -> tuple[str, list[int]]:
+    """fold() with C-speed string operations: translate quotes, dashes and white space, lower-case the
+    whole text, and walk only the places where the length changes (runs of white space, '--', '...')."""
+    if _SLOW_FOLD.search(text):  # 'İ' lower-cases to two characters, 'Σ' by its context: per character
+        return _fold_slow(text)
+    start, end = len(text) - len(text.lstrip()), len(text.rstrip())
+    if start >= end:
+        return "", []
+    pieces: list[str] = []
+    where: list[int] = []
+    cursor = start
+    for match in _IRREGULAR.finditer(text, start, end):
+        at = match.start()
+        if at > cursor:
+            pieces.append(text[cursor:at])
+            where.extend(range(cursor, at))
+        first = text[at]
+        if first == "-":  # '--': one dash, standing where the second one was
+            pieces.append("-")
+            where.append(at + 1)
+        elif first == ".":  # '...': one ellipsis, standing where the last dot was
+            pieces.append("…")
+            where.append(at + 2)
+        else:  # a run of white space: one space, standing where the run began
+            pieces.append(" ")
+            where.append(at)
+        cursor = match.end()
+    pieces.append(text[cursor:end])
+    where.extend(range(cursor, end))
+    return "".join(pieces).translate(_FOLD_TABLE).lower(), where
+
+
+def _fold_slow(text: str) -> tuple[str, list[int]]:
+    """fold(), one character at a time: the definition, and the path for the rare texts the fast one cannot take."""
     out: list[str] = []
     where: list[int] = []
     i, n = 0, len(text)
@@ -57,7 +104,7 @@ def fold(text: str) -> tuple[str, list[int]]:
     return "".join(out), where
 
 
-def phrase_pattern(phrase: str, quoted: bool = False) -> re.Pattern | None:
+def phrase_pattern(phrase: str, quoted: bool = False) -> Phrase | None:
     """A pattern finding `phrase` in folded text, at word boundaries; None for an empty phrase.
 
     With `quoted`, only where the phrase stands inside quote marks, as a quotation does.
@@ -66,13 +113,63 @@ def phrase_pattern(phrase: str, quoted: bool = False) -> re.Pattern | None:
     if not folded:
         return None
     if quoted:
-        return re.compile(r"(?<=')" + re.escape(folded) + r"(?=[.,;:!?…]?')")
-    left = r"(?<!\w)" if re.match(r"\w", folded) else ""
-    right = r"(?!\w)" if re.search(r"\w$", folded) else ""
-    return re.compile(left + re.escape(folded) + right)
+        return Phrase(folded, quoted=True)
+    return Phrase(folded, left=_is_word(folded[0]), right=_is_word(folded[-1]))
 
 
-def find_phrase(pattern: re.Pattern, text: str) -> tuple[int, int] | None:
+def _is_word(ch: str) -> bool:
+    """What the regular expression \\w matches in a str pattern."""
+    return ch.isalnum() or ch == "_"
+
+
+class Phrase:
+    """A literal phrase in folded text, with the conditions around it that make a match.
+
+    It answers search() like the compiled regular expression it stands for
+    (`(?<!\\w)phrase(?!\\w)` with each boundary where the phrase begins or ends
+    with a word character; `(?<=')phrase(?=[.,;:!?…]?')` for a quotation) and is
+    found with str.find: compiling one regular expression per anchor costs more
+    than all the searches made with it.
+    """
+
+    __slots__ = ("text", "quoted", "left", "right")
+
+    def __init__(self, text: str, quoted: bool = False, left: bool = False, right: bool = False):
+        self.text, self.quoted, self.left, self.right = text, quoted, left, right
+
+    def search(self, text: str) -> _Found | None:
+        size, at = len(self.text), text.find(self.text)
+        while at >= 0:
+            end = at + size
+            if self.quoted:
+                ok = at > 0 and text[at - 1] == "'" and (
+                    text[end:end + 1] == "'" or (text[end:end + 1] in _CLOSING and text[end + 1:end + 2] == "'"))
+            else:
+                ok = not (self.left and at > 0 and _is_word(text[at - 1])) and \
+                    not (self.right and end < len(text) and _is_word(text[end]))
+            if ok:
+                return _Found(at, end)
+            at = text.find(self.text, at + 1)
+        return None
+
+
+_CLOSING = frozenset(".,;:!?…")
+
+
+class _Found:
+    __slots__ = ("_start", "_end")
+
+    def __init__(self, start: int, end: int):
+        self._start, self._end = start, end
+
+    def start(self) -> int:
+        return self._start
+
+    def end(self) -> int:
+        return self._end
+
+
+def find_phrase(pattern: Phrase, text: str) -> tuple[int, int] | None:
     """The span of the first match of `pattern` in `text`, in `text`'s own indices."""
     folded, where = fold(text)
     match = pattern.search(folded)

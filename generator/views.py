@@ -32,6 +32,18 @@ from .urls import (article_path, articles_path, home_path, leader_feed_path, lea
 
 GENERATOR_NAME = "briefing"
 FEED_PATH = "feed.xml"
+SEARCH_PATH = "search/"
+
+# What a search result can be: the value of Pagefind's `kind` filter, the word a result shows, the plural
+# the search page's filter offers. Pages say theirs through `search_view`; events and quotes are
+# records of their own (generator/search.py).
+SEARCH_KINDS = (
+    ("leader", "Leader", "Leaders"),
+    ("topic", "Topic", "Topics"),
+    ("article", "Article", "Articles"),
+    ("event", "Event", "Events"),
+    ("quote", "Quote", "Quotes"),
+)
 
 # Reader-facing words and icons for the model's stance values. The icon is
 # decorative (aria-hidden); the word is always shown beside it, so a stance
@@ -162,7 +174,7 @@ def _site_view(briefing: Briefing) -> dict:
 
 def page_view(ix: Index, *, section: str | None, title: str | None, description: str,
               og_type: str = "website", feeds: list[dict] | None = None, jsonld: dict | None = None,
-              root: str | None = None, canonical: bool = True) -> dict:
+              root: str | None = None, canonical: bool = True, search: dict | None = None) -> dict:
     """The context keys every template relies on (see docs/templates.md); each page adds its own."""
     briefing = ix.briefing
     return {
@@ -183,6 +195,22 @@ def page_view(ix: Index, *, section: str | None, title: str | None, description:
         # None: links are relative, made by url(). A path such as '/briefing/': links are
         # absolute from it; only the 404 page, which is served at any depth, needs that.
         "root": root,
+        # None: the page is not in the search index. Else what base.html tells Pagefind (search_view).
+        "search": search,
+        "search_path": SEARCH_PATH,
+    }
+
+
+def search_view(kind: str, *, leaders=(), topics=(), context: str = "") -> dict:
+    """What a page tells the search index (base.html): its kind, the ids of the leaders and topics it
+    concerns (Pagefind filters) and a line of context its result shows under the title."""
+    labels = {value: label for value, label, _ in SEARCH_KINDS}
+    return {
+        "kind": kind,
+        "kind_label": labels[kind],
+        "leaders": list(dict.fromkeys(leaders)),
+        "topics": list(dict.fromkeys(topics)),
+        "context": " ".join(context.split()),
     }
 
 
@@ -262,6 +290,8 @@ def leader_card(leader: Leader, ix: Index) -> dict:
         "kind": leader.kind,
         "kind_label": "Organisation" if leader.kind == "organization" else "Person",
         "initials": initials(leader.name),
+        # Other spellings the reporting uses, shown on the leader's page (and weighted in search).
+        "aliases": [a for a in leader.aliases if a != leader.name],
         "stances": len(ix.current_of_leader(leader.id)),
         "events": len(ix.events_of_leader[leader.id]),
         "quotes": len(ix.quotes_of_leader[leader.id]),

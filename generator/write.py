@@ -3,11 +3,19 @@
 A failed or killed build therefore never leaves a half-written site: the
 previous output stays as it was, and the leftover directory of an interrupted
 build is removed by the next one.
+
+An incremental build fills the staging directory with hard links to the
+previous site's files that did not change (`link`) and new files for the rest
+(`write`, `open`): making the new site costs a link per unchanged file, an
+unchanged file keeps its inode, bytes and modification time, and the old site
+is never written to (every new file is a new inode; nothing is opened for
+writing in place), so it stays intact until the swap.
 """
 
 from __future__ import annotations
 
 import ctypes
+import errno
 import ctypes.util
 import os
 import shutil
@@ -29,12 +37,46 @@ class SiteWriter:
         recover(out)
         self.staging = Path(tempfile.mkdtemp(prefix=_STAGING.format(name=out.name), dir=out.parent))
         self.count = 0
+        self._folders: set[Path] = {self.staging}
 
-    def write(self, path: str, data: bytes) -> None:
-        target = self.staging / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
+    def write(self, path: str, data: bytes) -> os.stat_result:
+        with self.open(path) as stream:
+            stream.write(data)
+        return self.stat(path)
+
+    def open(self, path: str):
+        """A new file at `path` in the staging directory, open for writing bytes."""
+        target = self._target(path)
         self.count += 1
+        return open(target, "xb")
+
+    def link(self, path: str) -> None:
+        """Take `path` over from the previous site unchanged: a hard link (a copy where links fail)."""
+        _link_or_copy(self.out / path, self._target(path))
+        self.count += 1
+
+    def discard(self, path: str) -> None:
+        """Remove a file this build wrote (its bytes turned out to equal the previous site's)."""
+        os.unlink(self.staging / path)
+        self.count -= 1
+
+    def link_tree(self, folder: str) -> bool:
+        """Take a whole folder of the previous site over; False when the previous site has none."""
+        source = self.out / folder
+        if not source.is_dir() or source.is_symlink():
+            return False
+        shutil.copytree(source, self.staging / folder, copy_function=_link_or_copy, dirs_exist_ok=True)
+        return True
+
+    def stat(self, path: str) -> os.stat_result:
+        return os.stat(self.staging / path)
+
+    def _target(self, path: str) -> Path:
+        target = self.staging / path
+        if target.parent not in self._folders:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._folders.add(target.parent)
+        return target
 
     def write_all(self, files: Iterable[tuple[str, bytes]]) -> None:
         for path, data in files:
@@ -54,6 +96,18 @@ class SiteWriter:
 
     def abort(self) -> None:
         shutil.rmtree(self.staging, ignore_errors=True)
+
+
+def _link_or_copy(source, target) -> None:
+    try:
+        os.link(source, target, follow_symlinks=False)
+    except OSError as error:
+        if error.errno not in _NO_LINKS:
+            raise
+        shutil.copy2(source, target)  # a file system without hard links: a copy, with its times
+
+
+_NO_LINKS = {errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EACCES}
 
 
 def recover(out: Path) -> None:

@@ -23,7 +23,7 @@ SLUG = "putin-agrees-energy-pause-refuses-full-ceasefire"
 PAGE_KINDS = {
     "summary": "", "timeline": "timeline/", "leaders": "leaders/", "leader": "leaders/vladimir-putin/",
     "topics": "topics/", "topic": "topics/full-ceasefire/", "articles": "articles/", "article": f"articles/{SLUG}/",
-    "404": "no/such/page/",
+    "search": "search/?q=Zelensky", "404": "no/such/page/",
 }
 
 

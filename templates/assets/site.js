@@ -1,8 +1,8 @@
 /* briefing: progressive enhancement. Every page is complete without this file.
  *
  * 1. Opened from disk (file:), a link to a directory ('../timeline/') shows a
- *    directory listing, not the page: rewrite internal links that end in '/'
- *    to end in '/index.html'.
+ *    directory listing, not the page: rewrite internal links (and the search
+ *    form's action) that end in '/' to end in '/index.html'.
  * 2. The timeline: filter the list of events by leader and by topic.
  * 3. The timeline overview: a click on a point goes to its event in the list.
  *
@@ -25,6 +25,14 @@
       if (path === "." || path === "..") path += "/";
       if (path.charAt(path.length - 1) === "/") {
         links[i].setAttribute("href", path + "index.html" + rest);
+      }
+    }
+    // The search box in the header: a GET form to '../search/'.
+    var forms = document.querySelectorAll("form[action]");
+    for (var j = 0; j < forms.length; j++) {
+      var action = forms[j].getAttribute("action");
+      if (action && !/^[a-z][a-z0-9+.-]*:/i.test(action) && action.charAt(action.length - 1) === "/") {
+        forms[j].setAttribute("action", action + "index.html");
       }
     }
   }

@@ -1,0 +1,234 @@
+"""The build cache: what earlier builds parsed and wrote, in PROJECT/.briefing-cache/.
+
+One SQLite file per generator version (`cache-<version>.sqlite`): the version
+is a digest of the generator's own source files and of the libraries that
+shape its output (Markdown, Jinja2, PyYAML, nh3, MarkupSafe) and Python's
+version, so a new or edited generator starts from an empty cache and the next
+build deletes the old file. The cache is only ever a shortcut: deleting the
+folder (or any part of it) makes the next build a full one, never a wrong one.
+
+Tables
+  parses   path → (key, entry, probe) one article's parse (see incremental.ArticleCache)
+  outputs  (out, path) → record      one site file as the last build wrote it (see incremental.OutputRecord)
+  state    name → value              small values: leader-name maps, the no-op fingerprint
+  fragments key → text               pieces of data/briefing.json (see incremental.DataExport)
+
+SQLite commits atomically, so a build that is killed leaves the cache as the
+last finished build left it. Every failure to read or write the cache (a
+read-only folder, a damaged file, another build holding a lock for too long)
+turns the cache off for that build, with a warning on stderr, and the build
+goes on without it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+import sqlite3
+import sys
+from importlib.metadata import PackageNotFoundError, version as package_version
+from pathlib import Path
+
+from . import __version__
+
+CACHE_DIR = ".briefing-cache"
+_LIBRARIES = ("markdown", "jinja2", "pyyaml", "nh3", "markupsafe", "tzdata")
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS parses (path TEXT PRIMARY KEY, key BLOB NOT NULL, entry BLOB NOT NULL, probe TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS outputs (out TEXT NOT NULL, path TEXT NOT NULL, record BLOB NOT NULL,
+                                    PRIMARY KEY (out, path));
+CREATE TABLE IF NOT EXISTS state (name TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS fragments (key BLOB PRIMARY KEY, text TEXT NOT NULL);
+"""
+
+_code_version: str | None = None
+
+
+def code_version() -> str:
+    """A digest of everything that shapes output besides the project: the generator's code and its libraries."""
+    global _code_version
+    if _code_version is None:
+        digest = hashlib.blake2b(digest_size=16)
+        digest.update(f"briefing {__version__}\0python {sys.version}\0".encode())
+        for name in _LIBRARIES:
+            try:
+                digest.update(f"{name} {package_version(name)}\0".encode())
+            except PackageNotFoundError:
+                digest.update(f"{name} -\0".encode())
+        package = Path(__file__).resolve().parent
+        for path in sorted(package.rglob("*.py")) + sorted((package / "schemas").glob("*.json")):
+            digest.update(path.relative_to(package).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes())
+        _code_version = digest.hexdigest()
+    return _code_version
+
+
+def digest(*parts) -> bytes:
+    """A 16-byte digest of plain values (bytes, str, int, None, tuples and lists of them)."""
+    h = hashlib.blake2b(digest_size=16)
+    _feed(h, parts)
+    return h.digest()
+
+
+def _feed(h, value) -> None:
+    if isinstance(value, bytes):
+        h.update(b"b%d:" % len(value))
+        h.update(value)
+    elif isinstance(value, str):
+        data = value.encode("utf-8", "surrogatepass")
+        h.update(b"s%d:" % len(data))
+        h.update(data)
+    elif value is None:
+        h.update(b"n")
+    elif isinstance(value, bool):
+        h.update(b"T" if value else b"F")
+    elif isinstance(value, int):
+        h.update(b"i%d;" % value)
+    elif isinstance(value, (tuple, list)):
+        h.update(b"l%d:" % len(value))
+        for item in value:
+            _feed(h, item)
+    else:
+        raise TypeError(f"cannot digest {type(value).__name__}")
+
+
+class _HashWriter:
+    """A file-like object that only hashes what is written to it."""
+
+    def __init__(self):
+        self.hash = hashlib.blake2b(digest_size=16)
+
+    def write(self, data) -> int:
+        self.hash.update(data)
+        return len(data)
+
+
+def value_digest(value) -> bytes:
+    """A digest of any picklable, non-recursive value, streamed (a large context is never held whole).
+
+    Equal digests mean equal pickles, and a pickle determines its value. The pickler's memo is off
+    ("fast" mode), so whether two parts of a value are one object or two equal ones (a leader id
+    shared by freshly parsed articles, copied in unpickled ones) does not change the digest; the
+    one thing left that can (the order of a set of strings, which varies between processes) would
+    only cost a needless re-render.
+    """
+    sink = _HashWriter()
+    pickler = pickle.Pickler(sink, protocol=5)
+    pickler.fast = True
+    pickler.dump(value)
+    return sink.hash.digest()
+
+
+class BuildCache:
+    """The cache of one project, for one generator version. Use `open()`; `None` when the cache is off."""
+
+    def __init__(self, db: sqlite3.Connection, path: Path):
+        self.db, self.path = db, path
+        self.failed = False
+
+    @classmethod
+    def open(cls, project: Path) -> BuildCache | None:
+        root = project / CACHE_DIR
+        path = root / f"cache-{code_version()[:20]}.sqlite"
+        try:
+            root.mkdir(exist_ok=True)
+            for old in root.glob("cache-*.sqlite*"):  # other generator versions: never read again
+                if not old.name.startswith(path.name):
+                    old.unlink(missing_ok=True)
+            db = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.executescript(_SCHEMA)
+            return cls(db, path)
+        except (OSError, sqlite3.Error) as error:
+            _warn(f"the build cache in {root} cannot be used ({error}); building without it")
+            if isinstance(error, sqlite3.DatabaseError):
+                path.unlink(missing_ok=True)  # damaged: the next build starts a new one
+            return None
+
+    # Reading ----------------------------------------------------------------
+
+    def parse_keys(self) -> dict[str, bytes]:
+        """path -> key of every cached article parse."""
+        return self._query(lambda db: dict(db.execute("SELECT path, key FROM parses")), {})
+
+    def parse_entries(self, paths: list[str]) -> dict[str, bytes]:
+        """path -> pickled entry, for the given paths."""
+        def read(db):
+            if len(paths) > 200:
+                wanted = set(paths)
+                return {p: e for p, e in db.execute("SELECT path, entry FROM parses") if p in wanted}
+            return {p: row[0] for p in paths
+                    if (row := db.execute("SELECT entry FROM parses WHERE path = ?", (p,)).fetchone())}
+        return self._query(read, {})
+
+    def probe(self, path: str) -> str | None:
+        row = self._query(lambda db: db.execute("SELECT probe FROM parses WHERE path = ?", (path,)).fetchone(), None)
+        return row[0] if row else None
+
+    def outputs(self, out: str) -> dict[str, bytes]:
+        """site path -> pickled record of every file the last build into `out` wrote."""
+        return self._query(lambda db: dict(db.execute("SELECT path, record FROM outputs WHERE out = ?", (out,))), {})
+
+    def fragments(self) -> dict[bytes, str]:
+        return self._query(lambda db: dict(db.execute("SELECT key, text FROM fragments")), {})
+
+    def save_fragments(self, new: dict[bytes, str], unused: list[bytes]) -> None:
+        def write(db):
+            db.execute("BEGIN IMMEDIATE")
+            db.executemany("INSERT OR REPLACE INTO fragments VALUES (?, ?)", list(new.items()))
+            db.executemany("DELETE FROM fragments WHERE key = ?", [(key,) for key in unused])
+            db.execute("COMMIT")
+        self._query(write, None)
+
+    def get_state(self, name: str):
+        row = self._query(lambda db: db.execute("SELECT value FROM state WHERE name = ?", (name,)).fetchone(), None)
+        return pickle.loads(row[0]) if row else None
+
+    # Writing: one transaction per build --------------------------------------
+
+    def save(self, parses: dict[str, tuple[bytes, bytes, str]], dropped_parses: list[str], out: str,
+             outputs: dict[str, bytes] | None, state: dict[str, object]) -> None:
+        """Store a finished build: changed parses, the complete output records of `out`, state values."""
+        def write(db):
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.executemany("INSERT OR REPLACE INTO parses VALUES (?, ?, ?, ?)",
+                               [(path, *row) for path, row in parses.items()])
+                db.executemany("DELETE FROM parses WHERE path = ?", [(path,) for path in dropped_parses])
+                if outputs is not None:
+                    db.execute("DELETE FROM outputs WHERE out = ?", (out,))
+                    db.executemany("INSERT INTO outputs VALUES (?, ?, ?)",
+                                   [(out, path, record) for path, record in outputs.items()])
+                db.executemany("INSERT OR REPLACE INTO state VALUES (?, ?)",
+                               [(name, pickle.dumps(value, protocol=5)) for name, value in state.items()])
+                # Records of output folders that are gone (a finished preview's temporary site).
+                for (folder,) in db.execute("SELECT DISTINCT out FROM outputs").fetchall():
+                    if not Path(folder).is_dir():
+                        db.execute("DELETE FROM outputs WHERE out = ?", (folder,))
+                        db.execute("DELETE FROM state WHERE name = ?", (f"last:{folder}",))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        self._query(write, None)
+
+    def close(self) -> None:
+        try:
+            self.db.close()
+        except sqlite3.Error:
+            pass
+
+    def _query(self, action, fallback):
+        if self.failed:
+            return fallback
+        try:
+            return action(self.db)
+        except sqlite3.Error as error:
+            self.failed = True
+            _warn(f"the build cache {self.path} failed ({error}); building without it")
+            return fallback
+
+
+def _warn(message: str) -> None:
+    print(f"briefing: warning: {message}", file=sys.stderr)

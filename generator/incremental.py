@@ -1,0 +1,692 @@
+"""The incremental build: parse only what changed, render only what changed, write only what changed.
+
+Three layers, each a shortcut that can only ever give the bytes a full build gives:
+
+1. Articles (`ArticleCache`). An article's parse is cached under a key of its
+   file's text and everything parsing reads from the rest of the briefing
+   that is cheap to name (the site's time zone, language, topic ids and
+   allow_raw_html). What parsing reads from the leaders is *recorded* while it
+   runs: which leader ids it asked about, whose names it put on quotes, and
+   every text it searched for mentions. A cached parse is reused while those
+   ids still exist, those names are unchanged and no leader name that was
+   added, removed or given to another leader occurs in the recorded texts; so
+   a new alias reparses only the articles where it stands. Warnings are stored
+   with the parse and reported again; a parse with errors is never stored.
+
+2. Outputs (`plan_outputs`, `Renderer`-driven). Every file of the site gets a
+   *dependency key*, a digest of the parts of the model it is made from
+   (an article page: its article, the events it reports as merged, the
+   leaders it names, the titles of the articles those events cite, the site
+   settings, its templates; the summary, timeline, leader, topic and list
+   pages: every article without its body, every leader, event and stance;
+   data/briefing.json: everything). A file whose key is the last build's is
+   taken over unchanged. Otherwise its context (the view the template
+   receives) is made and digested together with its templates and assets; an
+   unchanged digest also takes the old file over, and only a changed one is
+   rendered. A rendered file whose bytes equal the old file's keeps the old
+   file (and its modification time).
+
+3. No-op (`Fingerprint`). When no input file, option or generator file changed
+   since the last build into the same directory, and that directory still
+   holds exactly what the build wrote, nothing is done at all.
+
+"Taken over" means hard-linked from the previous site into the new build's
+staging directory (write.SiteWriter), so the new site is complete before it
+is swapped in and a killed build still leaves the old site as it was.
+
+BRIEFING_VERIFY_INCREMENTAL=1 makes every build check layer 2's keys: each
+page that its key would skip has its context digested anyway, and a
+difference is an error naming the page (the test suite runs with it).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+import os
+import pickle
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from . import pages as page_plan
+from .article import Context, ParsedArticle, parse_article
+from .cache import BuildCache, code_version, digest, value_digest
+from .errors import BriefingError, ContentError, Diagnostic, Report
+from .exports import (DATA_PATH, ROBOTS_PATH, SITE_FEED_PATH, SITEMAP_PATH, briefing_data, briefing_json, robots,
+                      sitemap)
+from .feeds import leader_feed, site_feed
+from .model import Article, Briefing
+from .parallel import cores, parallel_map
+from .render import Page, Renderer, builtin_templates, content_digest
+from .sources import SourceFile
+from .text import MentionFinder
+from .urls import file_of, leader_feed_path
+
+VERIFY = "BRIEFING_VERIFY_INCREMENTAL"
+_PARALLEL_PARSE_MIN = 64  # fewer misses than this parse faster than a pool starts
+_PARALLEL_RENDER_MIN = 64
+
+
+# ---------------------------------------------------------------------------
+# 1. Articles
+
+
+@dataclass
+class ParseEntry:
+    """One article's cached parse and what it depended on (the texts searched for mentions, its
+    "probe", is stored beside it: it is read only after a change of leader names)."""
+
+    parsed: ParsedArticle
+    warnings: tuple[Diagnostic, ...]
+    asked_ids: frozenset[str]  # leader ids looked up (each was there)
+    speakers: tuple[tuple[str, str | None], ...]  # (leader id, name put on its quotes)
+    names: bytes  # digest of the name -> leader map it was made with
+    head: bytes  # digest of everything but the body: what pages other than its own can show
+    full: bytes  # digest of the whole parse
+    data: tuple[str, tuple[str, ...]]  # its item and its quotes' items in data/briefing.json (DataExport)
+
+
+class _RecordingFinder(MentionFinder):
+    """The briefing's mention finder, noting every text it is asked to search."""
+
+    def __init__(self, finder: MentionFinder):  # noqa: super().__init__ would recompile the pattern
+        self.names, self.pattern, self.seen = finder.names, finder.pattern, []
+
+    def finditer(self, text: str):
+        self.seen.append(text)
+        return super().finditer(text)
+
+
+class _AskedIds(frozenset):
+    """The set of leader ids, noting which ids were looked up."""
+
+    def __contains__(self, item) -> bool:
+        self.asked.add(item)
+        return frozenset.__contains__(self, item)
+
+
+class _AskedLeaders(dict):
+    """The leaders by id, noting which were looked up (for the names shown on quotes)."""
+
+    def get(self, key, default=None):
+        self.asked.add(key)
+        return dict.get(self, key, default)
+
+    def __getitem__(self, key):
+        self.asked.add(key)
+        return dict.__getitem__(self, key)
+
+
+def parse_key(file: SourceFile, ctx: Context) -> bytes:
+    settings = ctx.settings
+    return digest("article", file.path, file.text, settings.timezone, settings.language,
+                  tuple(t.id for t in settings.topics), bool(dict(settings.extras).get("allow_raw_html")))
+
+
+def names_digest(finder: MentionFinder) -> bytes:
+    return digest(tuple(sorted(finder.names.items())))
+
+
+def parse_recorded(ctx: Context, file: SourceFile) -> tuple[ParsedArticle | None, list[Diagnostic],
+                                                             ParseEntry | None, str]:
+    """Parse one article, recording what it read of the leaders; the entry is None when it has errors."""
+    finder = _RecordingFinder(ctx.finder)
+    ids = _AskedIds(ctx.leader_ids)
+    ids.asked = set()
+    leaders = _AskedLeaders(ctx.leaders)
+    leaders.asked = set()
+    report = Report()
+    parsed = parse_article(file, Context(ctx.settings, leaders, ids, finder), report)
+    if parsed is None or report.errors:
+        return parsed, report.diagnostics, None, ""
+    article = parsed.article
+    head = value_digest((dataclasses.replace(article, body_html="", paragraphs=()), parsed.events))
+    seen = finder.seen
+    longest = max(seen, key=len, default="")
+    probe = "\0".join([longest, *(text for text in dict.fromkeys(seen) if text not in longest)])
+    entry = ParseEntry(parsed, tuple(report.diagnostics), frozenset(ids.asked),
+                       tuple(sorted((who, _name(ctx, who)) for who in leaders.asked)),
+                       names_digest(ctx.finder), head, value_digest(parsed), article_fragments(article))
+    return parsed, report.diagnostics, entry, probe
+
+
+def _parse_nth(state, n: int):
+    ctx, files = state
+    return parse_recorded(ctx, files[n])
+
+
+def _name(ctx: Context, leader_id: str) -> str | None:
+    leader = ctx.leaders.get(leader_id)
+    return leader.name if leader else None
+
+
+# Entries parsed or loaded by earlier builds in this process (`briefing serve` builds in one
+# long-lived process): project -> path -> (key, entry). Entries are immutable values named by
+# their key, so one found here is as good as one read from the cache file.
+_in_memory: dict[str, dict[str, tuple[bytes, ParseEntry]]] = {}
+
+
+class ArticleCache:
+    """Parses articles through the build cache; `parse_articles` is what `assemble` calls."""
+
+    def __init__(self, project: Path, cache: BuildCache | None, jobs: int):
+        self.cache, self.jobs = cache, jobs
+        self.memory = _in_memory.setdefault(str(project), {})
+        self.stored = cache.parse_keys() if cache else {}  # path -> key
+        self.name_maps: dict[bytes, dict[str, str]] = (cache.get_state("name-maps") if cache else None) or {}
+        self.entries: dict[str, ParseEntry | None] = {}  # slug -> this build's entry (None: has errors)
+        self.changed: dict[str, tuple[bytes, bytes, str]] = {}  # path -> (key, pickled entry, probe) to store
+        self.parsed_count = 0
+        self.files: list[SourceFile] = []
+
+    def parse_articles(self, files, ctx: Context, report: Report) -> list[ParsedArticle | None]:
+        self.files = list(files)
+        current = names_digest(ctx.finder)
+        self.name_maps[current] = dict(ctx.finder.names)
+        keys = [parse_key(file, ctx) for file in files]
+        self._load([f.path for f, k in zip(files, keys) if self.stored.get(f.path) == k
+                    and self.memory.get(f.path, (None,))[0] != k])
+        deltas: dict[bytes, set[str] | None] = {}
+        results: list = [None] * len(files)
+        misses = []
+        for n, (file, key) in enumerate(zip(files, keys)):
+            known = self.memory.get(file.path)
+            entry = known[1] if known and known[0] == key else None
+            if entry is not None and self._still_valid(file.path, entry, ctx, current, deltas):
+                results[n] = (entry.parsed, list(entry.warnings), entry)
+            else:
+                misses.append((n, file, key))
+        self.parsed_count = len(misses)
+        jobs = self.jobs if len(misses) >= _PARALLEL_PARSE_MIN else 1
+        parsed = parallel_map(_parse_nth, (ctx, [file for _, file, _ in misses]), range(len(misses)), jobs,
+                              chunksize=8)
+        for (n, file, key), (article, diagnostics, entry, probe) in zip(misses, parsed):
+            results[n] = (article, diagnostics, entry)
+            if entry is not None:
+                self.memory[file.path] = (key, entry)
+                self.changed[file.path] = (key, pickle.dumps(entry, protocol=5), probe)
+        out = []
+        for file, (article, diagnostics, entry) in zip(files, results):
+            report.diagnostics.extend(diagnostics)
+            self.entries[file.stem] = entry
+            out.append(article)
+        return out
+
+    def _load(self, paths: list[str]) -> None:
+        if self.cache and paths:
+            for path, blob in self.cache.parse_entries(paths).items():
+                self.memory[path] = (self.stored[path], pickle.loads(blob))
+
+    def _still_valid(self, path: str, entry: ParseEntry, ctx: Context, current: bytes, deltas: dict) -> bool:
+        if not entry.asked_ids <= ctx.leader_ids:
+            return False
+        if any(_name(ctx, who) != name for who, name in entry.speakers):
+            return False
+        if entry.names == current:
+            return True
+        if entry.names not in deltas:
+            old = self.name_maps.get(entry.names)
+            now = ctx.finder.names
+            deltas[entry.names] = None if old is None else \
+                {name for name in old.keys() | now.keys() if old.get(name) != now.get(name)}
+        delta = deltas[entry.names]
+        if delta is None:
+            return False
+        probe = self.cache.probe(path) if self.cache else None
+        return probe is not None and not any(name in probe for name in delta)
+
+    def to_store(self, files) -> tuple[dict, list[str], dict]:
+        """(changed entries, paths to drop, name maps still referenced) for BuildCache.save.
+
+        An entry checked against newer leader names keeps the digest of the names it was made
+        with (rewriting every entry after an alias edit would cost more than the check)."""
+        present = {file.path for file in files}
+        dropped = [path for path in self.stored if path not in present]
+        for path in dropped:
+            self.memory.pop(path, None)
+        in_use = {e.names for e in self.entries.values() if e is not None}
+        return self.changed, dropped, {k: v for k, v in self.name_maps.items() if k in in_use}
+
+
+# ---------------------------------------------------------------------------
+# 2. Outputs
+
+
+@dataclass
+class Output:
+    """One file of the site: how to make it, and the key of what it is made from."""
+
+    path: str  # in the site: 'articles/x/index.html', 'feed.xml'
+    key: bytes
+    page: Page | None = None  # for pages: the page, its context still to be made (see Deferred)
+    make: Callable[[], bytes] | None = None  # for other files
+    here: bool = False  # made in the build's own process (it reads the cache, which a forked worker must not use)
+
+
+@dataclass
+class OutputRecord:
+    """A file as a build left it in the site."""
+
+    key: bytes  # its dependency key
+    view: bytes | None  # digest of what its template was given (pages only)
+    content: bytes  # digest of its bytes
+    size: int
+    mtime_ns: int
+    inode: int
+
+
+class Deferred:
+    """A page's context, made on first use: `pages.plan_pages` builds it with one of its *_context functions."""
+
+    def __init__(self, function, *args):
+        self.function, self.args = function, args
+        self._value = None
+
+    def make(self) -> dict:
+        if self._value is None:
+            self._value = self.function(*self.args)
+        return self._value
+
+    def drop(self) -> None:
+        self._value = None  # a large context is not kept once its page is written
+
+
+def planned_pages(briefing: Briefing) -> list[Page]:
+    """The pages `pages.plan_pages` plans, in its order, with each context deferred.
+
+    plan_pages makes each context as it yields the page, through the module's `*_context`
+    functions; those are swapped for `Deferred` while it runs, so planning costs nothing and
+    only the pages that need it have their context made. A context made any other way is
+    made at once, as plan_pages makes it: correct either way.
+    """
+    originals = {name: value for name, value in vars(page_plan).items()
+                 if name.endswith("_context") and callable(value)}
+    try:
+        for name, function in originals.items():
+            setattr(page_plan, name, functools.partial(Deferred, function))
+        return list(page_plan.plan_pages(briefing))
+    finally:
+        for name, function in originals.items():
+            setattr(page_plan, name, function)
+
+
+# Pages whose context reads articles only through what they report (title, source, key points,
+# events, quotes, stances, mentions), never through their bodies; any other page depends on bodies too.
+_WITHOUT_BODIES = {"summary_context", "timeline_context", "leaders_context", "leader_context", "topics_context",
+                   "topic_context", "articles_context", "search_context", "not_found_context"}
+
+
+class Keys:
+    """Digests of the parts of one briefing, from which every output's dependency key is made."""
+
+    def __init__(self, briefing: Briefing, articles: ArticleCache, renderer: Renderer):
+        b = briefing
+        self.briefing = b
+        entries = articles.entries
+        self.full = {a.slug: entries[a.slug].full if entries.get(a.slug) else value_digest(a) for a in b.articles}
+        head = {a.slug: entries[a.slug].head if entries.get(a.slug) else
+                value_digest(dataclasses.replace(a, body_html="", paragraphs=())) for a in b.articles}
+        self.leader = {leader.id: value_digest(leader) for leader in b.leaders}
+        self.event = {e.id: value_digest(e) for e in b.events}
+        self.title = {a.slug: a.title for a in b.articles}
+        self.site = digest("site", code_version(), b.title, b.description, b.language, b.timezone, b.base_url,
+                           value_digest((b.settings, b.topics)), value_digest([a.source for a in b.articles]),
+                           tuple(sorted((name, path) for name, (path, _) in renderer.assets.items())))
+        self.heads = digest(tuple(head[a.slug] for a in b.articles), tuple(self.leader.items()),
+                            tuple(self.event.values()), value_digest(b.stances))
+        self.everything = digest(self.heads, tuple(self.full.values()))
+        self.renderer, self.articles, self.cache = renderer, articles, articles.cache
+
+    def page(self, page: Page) -> bytes:
+        template = self.renderer.template_digest(page.template)
+        context = page.context
+        if isinstance(context, Deferred) and context.function is page_plan.article_context:
+            return self.article_page(context.args[1], page, template)
+        name = getattr(getattr(context, "function", None), "__name__", "")
+        return digest("page", page.path, template, self.site, self.heads if name in _WITHOUT_BODIES else self.everything)
+
+    def article_page(self, article: Article, page: Page, template: bytes) -> bytes:
+        events = [self.briefing_event(e) for e in article.events]
+        cited = tuple(self.title.get(c.article) for e in events if e for c in e.citations if c.article)
+        who = {*article.mentions, *(q.who for q in article.quotes), *(s.who for s in article.stances),
+               *(w for e in events if e for w in e.who)}
+        return digest("article", page.path, template, self.site, self.full[article.slug],
+                      tuple(self.event.get(e) for e in article.events), cited,
+                      tuple((w, self.leader.get(w)) for w in sorted(who)))
+
+    @functools.cached_property
+    def _events(self):
+        return {e.id: e for e in self.briefing.events}
+
+    def briefing_event(self, event_id: str):
+        return self._events.get(event_id)
+
+
+def plan_outputs(briefing: Briefing, keys: Keys, renderer: Renderer) -> list[Output]:
+    """Every file of the site, in the order a full build writes them (see pipeline.render_site)."""
+    outputs = [Output(path, digest("asset", data), make=functools.partial(bytes, data))
+               for path, data in renderer.asset_files()]
+    pages = planned_pages(briefing)
+    outputs += [Output(page.output, keys.page(page), page=page) for page in pages]
+    everything, heads, site = keys.everything, keys.heads, keys.site
+    outputs.append(Output(SITE_FEED_PATH, digest("feed", site, heads), make=lambda: site_feed(briefing)))
+    for leader in briefing.leaders:
+        outputs.append(Output(leader_feed_path(leader.id), digest("feed", site, heads, leader.id),
+                              make=functools.partial(leader_feed, briefing, leader)))
+    export = DataExport(keys.cache, keys.articles, keys)
+    outputs.append(Output(DATA_PATH, digest("data", site, everything), make=lambda: export(briefing), here=True))
+    page_paths = [p.path for p in pages if not p.path.endswith(".html")]
+    outputs.append(Output(SITEMAP_PATH, digest("sitemap", site, heads, tuple(page_paths)),
+                          make=lambda: sitemap(briefing, page_paths)))
+    outputs.append(Output(ROBOTS_PATH, digest("robots", site), make=lambda: robots(briefing)))
+    return outputs
+
+
+@dataclass
+class RenderResult:
+    records: dict[str, OutputRecord] = field(default_factory=dict)
+    rendered: list[str] = field(default_factory=list)  # files made anew (pages rendered, files regenerated)
+    written: list[str] = field(default_factory=list)  # files whose bytes changed
+    pages: int = 0
+
+
+class OutputBuilder:
+    """Makes each planned file in the staging directory: taken over from the previous site, or made."""
+
+    def __init__(self, writer, renderer: Renderer, previous: dict[str, OutputRecord], verify: bool = False):
+        self.writer, self.renderer, self.previous, self.verify = writer, renderer, previous, verify
+
+    def usable(self, path: str) -> OutputRecord | None:
+        """The previous build's record of `path`, if the previous site still holds that very file."""
+        record = self.previous.get(path)
+        if record is None:
+            return None
+        try:
+            st = os.stat(self.writer.out / path)
+        except OSError:
+            return None
+        if (st.st_size, st.st_mtime_ns, st.st_ino) != (record.size, record.mtime_ns, record.inode):
+            return None
+        return record
+
+    def build(self, output: Output) -> tuple[str, OutputRecord, str]:
+        """Make one file; (path, record, how): how is 'kept', 'same' (made, bytes unchanged) or 'new'."""
+        path, previous = output.path, self.usable(output.path)
+        if output.page is not None:
+            return self._page(output, previous)
+        if previous is not None and previous.key == output.key and not self.verify:
+            return path, self._keep(path, previous, output.key), "kept"
+        data = output.make()
+        content = content_digest(data)
+        if previous is not None and previous.content == content:
+            return path, self._keep(path, previous, output.key), "same"
+        if self.verify and previous is not None and previous.key == output.key:
+            raise AssertionError(f"incremental build: the dependency key of {path} missed a change")
+        return path, self._record(self.writer.write(path, data), output.key, None, content), "new"
+
+    def _page(self, output: Output, previous: OutputRecord | None):
+        page, path = output.page, output.path
+        if previous is not None and previous.key == output.key and not self.verify:
+            return path, self._keep(path, previous, output.key), "kept"
+        context = page.context.make() if isinstance(page.context, Deferred) else page.context
+        view = digest(self.renderer.template_digest(page.template), self.renderer.render_digest(page),
+                      value_digest(context))
+        if isinstance(page.context, Deferred):
+            page.context.drop()
+        if previous is not None and previous.view == view:
+            return path, self._keep(path, previous, output.key, view), "kept"
+        if self.verify and previous is not None and previous.key == output.key:
+            raise AssertionError(f"incremental build: the dependency key of {path} missed a change in its view")
+        rendered = Page(page.path, page.template, context)
+        with self.writer.open(path) as stream:
+            content = self.renderer.render_to(rendered, stream)
+        if previous is not None and previous.content == content:
+            self.writer.discard(path)
+            return path, self._keep(path, previous, output.key, view), "same"
+        return path, self._record(self.writer.stat(path), output.key, view, content), "new"
+
+    def _keep(self, path: str, previous: OutputRecord, key: bytes, view: bytes | None = None) -> OutputRecord:
+        self.writer.link(path)
+        return dataclasses.replace(previous, key=key, view=view if view is not None else previous.view)
+
+    @staticmethod
+    def _record(st: os.stat_result, key: bytes, view: bytes | None, content: bytes) -> OutputRecord:
+        return OutputRecord(key, view, content, st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+def _is_article_page(output: Output) -> bool:
+    context = output.page.context if output.page else None
+    return isinstance(context, Deferred) and context.function is page_plan.article_context
+
+
+def _build_nth(state, n: int):
+    builder, outputs = state
+    try:
+        return builder.build(outputs[n])
+    except BriefingError as error:  # exceptions cross processes by their arguments alone: keep the diagnostics
+        return ("error", type(error), str(error), error.diagnostics)
+
+
+def build_outputs(outputs: list[Output], builder: OutputBuilder, jobs: int) -> RenderResult:
+    """Make every planned file; the pages that must be rendered are spread over `jobs` processes."""
+    result = RenderResult()
+    work = [o for o in outputs if builder.usable(o.path) is None or builder.previous[o.path].key != o.key
+            or builder.verify]
+    jobs = jobs if len(work) >= _PARALLEL_RENDER_MIN else 1
+    # The large files (the summary, timeline, leader, topic and list pages, feeds and data) first, so
+    # that no process is left with one big page at the end while the others are idle.
+    order = sorted((n for n, o in enumerate(outputs) if not o.here), key=lambda n: (_is_article_page(outputs[n]), n))
+    made = parallel_map(_build_nth, (builder, outputs), order, jobs, chunksize=4)
+    made += [_build_nth((builder, outputs), n) for n, o in enumerate(outputs) if o.here]
+    by_path = {}
+    for item in made:
+        if item[0] == "error":
+            _, kind, message, diagnostics = item
+            raise (kind if issubclass(kind, BriefingError) else ContentError)(message, diagnostics)
+        by_path[item[0]] = item
+    for output in outputs:
+        path, record, how = by_path[output.path]
+        result.records[path] = record
+        if how != "kept":
+            result.rendered.append(path)
+        if how == "new":
+            result.written.append(path)
+        result.pages += path.endswith(".html")
+    return result
+
+
+# ---------------------------------------------------------------------------
+# data/briefing.json, from pieces
+#
+# exports.briefing_json writes the whole model as indented JSON, which Python's json module does
+# in pure Python: the slowest file of a large site. Its top-level lists (articles, events, quotes,
+# stances) hold items that each depend on one object of the model, so the file is put together
+# from the items' own texts, each made by exports.briefing_data itself (on a briefing holding that
+# one object) and kept under its object's digest. The result is byte for byte briefing_json's
+# (json.dumps(indent=2) writes an item in a list in a dict as the item's own dump, each line
+# indented four more spaces); where a placeholder cannot be found exactly once, briefing_json is used.
+
+_LISTS = ("articles", "events", "quotes", "stances")
+
+
+def _item_text(item) -> str:
+    return "\n".join("    " + line for line in json.dumps(item, ensure_ascii=False, indent=2).split("\n"))
+
+
+def article_fragments(article: Article) -> tuple[str, tuple[str, ...]]:
+    """The texts of an article's item and of its quotes' items in data/briefing.json."""
+    data = briefing_data(_ONE.with_articles((article,)))
+    return _item_text(data["articles"][0]), tuple(_item_text(q) for q in data["quotes"])
+
+
+class _OneItem:
+    """A minimal briefing to ask briefing_data for the items of a few model objects."""
+
+    def __init__(self):
+        self.base = Briefing(title="", description="", language="en", timezone="UTC", base_url="/", settings=(),
+                             topics=(), leaders=(), articles=(), events=(), stances=())
+
+    def with_articles(self, articles) -> Briefing:
+        return dataclasses.replace(self.base, articles=articles)
+
+
+_ONE = _OneItem()
+
+
+class DataExport:
+    """Makes data/briefing.json from cached item texts (see above)."""
+
+    def __init__(self, cache: BuildCache | None, articles: ArticleCache, keys: Keys):
+        self.cache, self.articles, self.keys = cache, articles, keys
+
+    def __call__(self, briefing: Briefing) -> bytes:
+        stored = self.cache.fragments() if self.cache else {}
+        new: dict[bytes, str] = {}
+
+        def cached(key: bytes, make) -> str:
+            text = stored.get(key) or new.get(key)
+            if text is None:
+                text = new[key] = make()
+            return text
+
+        pieces: dict[str, list[str]] = {name: [] for name in _LISTS}
+        for article in briefing.articles:
+            entry = self.articles.entries.get(article.slug)
+            item, quotes = entry.data if entry is not None else article_fragments(article)
+            pieces["articles"].append(item)
+            pieces["quotes"].extend(quotes)
+        one = _ONE.base
+        for event in briefing.events:
+            pieces["events"].append(cached(b"e" + self.keys.event[event.id], lambda: _item_text(
+                briefing_data(dataclasses.replace(one, events=(event,)))["events"][0])))
+        runs, seen = [], set()
+        for stance in briefing.stances:  # each (leader, topic) history is one run: its last stance is current
+            pair = (stance.who, stance.topic)
+            if runs and runs[-1][0] == pair:
+                runs[-1][1].append(stance)
+            elif pair in seen:
+                return briefing_json(briefing)
+            else:
+                seen.add(pair)
+                runs.append((pair, [stance]))
+        for _, run in runs:
+            texts = cached(b"s" + value_digest(run), lambda: "\x00".join(_item_text(item) for item in briefing_data(
+                dataclasses.replace(one, stances=tuple(run)))["stances"]))
+            pieces["stances"].extend(texts.split("\x00"))
+        skeleton = briefing_data(dataclasses.replace(briefing, articles=(), events=(), stances=()))
+        for name in _LISTS:
+            skeleton[name] = f"\x00{name}\x00"
+        text = json.dumps(skeleton, ensure_ascii=False, indent=2) + "\n"
+        for name in _LISTS:
+            placeholder = json.dumps(f"\x00{name}\x00")
+            if text.count(placeholder) != 1:
+                return briefing_json(briefing)
+            items = pieces[name]
+            text = text.replace(placeholder, "[\n" + ",\n".join(items) + "\n  ]" if items else "[]")
+        if self.cache:
+            used = {b"e" + d for d in self.keys.event.values()}
+            self.cache.save_fragments(new, [k for k in stored if k[:1] == b"e" and k not in used][:100_000])
+        return text.encode("utf-8", "backslashreplace")
+
+
+# ---------------------------------------------------------------------------
+# 3. No-op
+
+
+def input_stats(project: Path) -> list[tuple]:
+    """(path, size, mtime_ns, inode) of every file a build reads: content/, the templates, the generator itself."""
+    roots = [project / "content", project / "templates", builtin_templates()]
+    found = []
+    for root in roots:
+        _walk(str(root), found)
+    return sorted(found)
+
+
+def _walk(directory: str, found: list) -> None:
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return
+    found.append((directory, "dir", len(entries)))
+    for entry in entries:
+        try:
+            st = entry.stat()  # follows symbolic links, as the build does
+        except OSError:
+            found.append((entry.path, "broken"))
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            _walk(entry.path, found)
+        else:
+            found.append((entry.path, st.st_size, st.st_mtime_ns, st.st_ino))
+
+
+def fingerprint(project: Path, out: Path, options: tuple) -> bytes:
+    return digest("fingerprint", code_version(), str(project), str(out), repr(options),
+                  [tuple(str(part) for part in item) for item in input_stats(project)])
+
+
+# ---------------------------------------------------------------------------
+# The build's bookkeeping
+
+
+@dataclass
+class LastBuild:
+    """What a finished build into a directory left in the cache."""
+
+    inputs: bytes  # fingerprint() of what it read
+    site: bytes  # site_fingerprint() of what it left
+    pages: int
+    diagnostics: list[Diagnostic]
+
+
+class Engine:
+    """One build's use of the cache: is anything to do, what did the last build write, store this one."""
+
+    def __init__(self, project: Path, out: Path, options: tuple):
+        self.project, self.out = project, out
+        self.cache = BuildCache.open(project)
+        self.jobs = cores()
+        self.verify = os.environ.get(VERIFY, "") not in ("", "0")
+        self.inputs = fingerprint(project, out, options)
+        self.articles: ArticleCache | None = None
+
+    def up_to_date(self) -> LastBuild | None:
+        """The last build, when nothing it read changed and `out` still holds exactly what it wrote."""
+        last = self.cache.get_state(f"last:{self.out}") if self.cache else None
+        if isinstance(last, LastBuild) and last.inputs == self.inputs and not self.verify \
+                and last.site == site_fingerprint(self.out):
+            return last
+        return None
+
+    def article_cache(self) -> ArticleCache:
+        self.articles = ArticleCache(self.project, self.cache, self.jobs)
+        return self.articles
+
+    def previous_outputs(self) -> dict[str, OutputRecord]:
+        if not self.cache:
+            return {}
+        return {path: pickle.loads(blob) for path, blob in self.cache.outputs(str(self.out)).items()}
+
+    def save(self, made: RenderResult, diagnostics: list[Diagnostic]) -> None:
+        """After the swap: remember the parses and the files of this build."""
+        if not self.cache:
+            return
+        changed, dropped, name_maps = self.articles.to_store(self.articles.files)
+        records = {path: pickle.dumps(record, protocol=5) for path, record in made.records.items()}
+        last = LastBuild(self.inputs, site_fingerprint(self.out), made.pages, diagnostics)
+        self.cache.save(changed, dropped, str(self.out), records, {f"last:{self.out}": last, "name-maps": name_maps})
+
+    def close(self) -> None:
+        if self.cache:
+            self.cache.close()
+
+
+def site_fingerprint(out: Path) -> bytes:
+    """Every file in the output directory with its size, modification time and inode."""
+    found: list = []
+    if out.is_dir():
+        _walk(str(out), found)
+    return digest([tuple(str(part) for part in item) for item in sorted(found)])

@@ -1,0 +1,63 @@
+"""Work on every core: a pool of forked processes that inherit the build's state.
+
+The build parses articles and renders pages independently of each other, so
+both spread over processes. The workers are forked *after* the state they need
+(the briefing, the renderer) exists, so nothing large is pickled to reach them;
+only each task's item goes in and its (small) result comes back. Results come
+back in the order of the items, so a parallel build writes exactly what a
+single-process build writes.
+
+BRIEFING_JOBS=1 (or a machine with one core, or a system without fork) runs
+everything in this process.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import multiprocessing
+import os
+import signal
+from typing import Callable, Sequence
+
+_task: tuple[Callable, object] | None = None  # (function, state), inherited by forked workers
+
+
+def cores() -> int:
+    """How many processes a build uses: BRIEFING_JOBS, else the cores this process may run on."""
+    wanted = os.environ.get("BRIEFING_JOBS", "").strip()
+    if wanted.isdigit() and int(wanted) > 0:
+        return int(wanted)
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
+
+
+def parallel_map(function: Callable, state, items: Sequence, jobs: int, chunksize: int = 1) -> list:
+    """[function(state, item) for item in items], computed by `jobs` forked processes when that pays."""
+    global _task
+    if jobs <= 1 or len(items) < 2 * jobs or "fork" not in multiprocessing.get_all_start_methods():
+        return [function(state, item) for item in items]
+    _task = (function, state)
+    try:
+        with multiprocessing.get_context("fork").Pool(min(jobs, len(items)), initializer=_die_with_parent) as pool:
+            return pool.map(_run, items, chunksize)
+    finally:
+        _task = None
+
+
+def _run(item):
+    function, state = _task
+    return function(state, item)
+
+
+def _die_with_parent() -> None:
+    """A worker must not outlive a build that was killed: it would write into a directory being cleaned up."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG (Linux)
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() == 1:  # the parent died before prctl took effect
+        os._exit(1)

@@ -1,0 +1,380 @@
+"""The incremental build gives, after every edit, exactly the site a clean build gives.
+
+Every build here runs with BRIEFING_VERIFY_INCREMENTAL=1, so a page that the
+engine would take over on the strength of its dependency key has its view
+checked anyway: a key that misses a change fails the build, naming the page.
+Each site is compared file by file with `render_site` (the plain full
+rendering) of the same content. The search index is the search module's
+business and is replaced by a stub that records the calls.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from helpers import ARTICLE, LEADERS, SITE, write_project
+
+import generator.pipeline as pipeline
+from generator.cache import CACHE_DIR, code_version
+from generator.errors import ContentError
+from generator.incremental import planned_pages
+from generator.pages import plan_pages
+from generator.pipeline import build, load_briefing, render_site
+from generator.text import _fold_slow, fold, phrase_pattern
+
+SECOND = """\
+---
+title: Vik answers
+published: 2025-03-20T09:00:00+01:00
+source: {outlet: Evening Test, url: https://example.org/vik-answers}
+summary:
+  - Vik answered Berg.
+events:
+  - id: meeting
+    when: 2025-03-18
+    what: Berg and Vik meet
+    who: [anna-berg, jonas-vik]
+    topics: [ceasefire]
+    anchor: the meeting on Tuesday
+  - id: answer
+    when: 2025-03-20
+    what: Vik answers Berg
+    who: [jonas-vik]
+    topics: [aid]
+    anchor: answered on Thursday
+quotes:
+  - who: jonas-vik
+    text: aid must continue
+stances:
+  - who: anna-berg
+    topic: aid
+    stance: supports
+    detail: Berg wants aid to go on.
+    anchor: aid must continue
+---
+Jonas Vik answered on Thursday, after the meeting on Tuesday.
+
+"Aid must continue," Vik said. The Minister of Sudland agreed.
+"""
+
+THIRD = """\
+---
+title: A quiet day
+published: 2025-03-21
+source: {outlet: Daily Test}
+summary:
+  - Nothing happened.
+evnets: []
+---
+Nothing happened in the capital. The Minister of Sudland was away.
+"""
+
+BASE_FILES = {"content/site.yaml": SITE, **LEADERS, "content/articles/leaders-meet.md": ARTICLE,
+              "content/articles/vik-answers.md": SECOND, "content/articles/quiet-day.md": THIRD}
+
+
+@pytest.fixture(autouse=True)
+def _verified_and_without_pagefind(monkeypatch):
+    monkeypatch.setenv("BRIEFING_VERIFY_INCREMENTAL", "1")
+    calls = []
+    monkeypatch.setattr(pipeline, "index_site", lambda site_dir, briefing: calls.append(Path(site_dir)))
+    return calls
+
+
+def site_files(out: Path) -> dict[str, bytes]:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
+            if p.is_file() and not p.relative_to(out).as_posix().startswith("pagefind/")}
+
+
+def clean_site(project: Path, base_url: str | None = None) -> dict[str, bytes]:
+    briefing, _ = load_briefing(project, base_url=base_url)
+    return dict(render_site(project, briefing))
+
+
+def assert_same_as_clean(project: Path, out: Path, base_url: str | None = None) -> None:
+    built, clean = site_files(out), clean_site(project, base_url)
+    assert sorted(built) == sorted(clean), set(built) ^ set(clean)
+    for path, data in clean.items():
+        assert built[path] == data, f"{path} differs from a clean build"
+
+
+def inodes(out: Path) -> dict[str, tuple[int, int]]:
+    return {p.relative_to(out).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns)
+            for p in out.rglob("*") if p.is_file()}
+
+
+def edit(project: Path, rel: str, change) -> None:
+    path = project / rel
+    path.write_text(change(path.read_text(encoding="utf-8")), encoding="utf-8")
+
+
+# --- Edits, one at a time ---------------------------------------------------------------------------
+
+EDITS = {
+    "body": lambda p: edit(p, "content/articles/leaders-meet.md",
+                           lambda t: t.replace("on Tuesday.", "on Tuesday morning.")),
+    "new-paragraph": lambda p: edit(p, "content/articles/leaders-meet.md",
+                                    lambda t: t.replace("Anna Berg and Jonas", "A first paragraph.\n\nAnna Berg and Jonas")),
+    "title": lambda p: edit(p, "content/articles/vik-answers.md", lambda t: t.replace("Vik answers\n", "Vik replies\n")),
+    "event-date": lambda p: edit(p, "content/articles/vik-answers.md", lambda t: t.replace("2025-03-20\n", "2025-03-19\n")),
+    "stance": lambda p: edit(p, "content/articles/vik-answers.md", lambda t: t.replace("supports", "opposes")),
+    "alias": lambda p: edit(p, "content/leaders/jonas-vik.yaml", lambda t: t.replace("[Vik]", "[Vik, Minister of Sudland]")),
+    "leader-name": lambda p: edit(p, "content/leaders/anna-berg.yaml", lambda t: t.replace("name: Anna Berg", "name: Anna B. Berg")),
+    "role": lambda p: edit(p, "content/leaders/jonas-vik.yaml", lambda t: t.replace("President", "Former President")),
+    "new-leader": lambda p: write_project(p, {"content/leaders/ola-nord.yaml": "name: Ola Nord\naliases: [Nord]\nrole: Envoy\n"}),
+    "topic-title": lambda p: edit(p, "content/site.yaml", lambda t: t.replace("Military aid", "Arms and aid")),
+    "new-topic": lambda p: edit(p, "content/site.yaml", lambda t: t + "  talks:\n    title: Peace talks\n"),
+    "site-title": lambda p: edit(p, "content/site.yaml", lambda t: t.replace("Test briefing", "Tested briefing")),
+    "timezone": lambda p: edit(p, "content/site.yaml", lambda t: t.replace("Europe/Berlin", "Pacific/Auckland")),
+    "template": lambda p: write_project(p, {"templates/article.html": (Path(pipeline.__file__).parent.parent /
+                                                                      "templates/article.html").read_text()
+                                            .replace("{% block content %}", "{% block content %}<p>Edited.</p>")}),
+    "asset": lambda p: write_project(p, {"templates/assets/style.css": "body { color: black; }\n"}),
+    "delete": lambda p: (p / "content/articles/quiet-day.md").unlink(),
+    "rename": lambda p: (p / "content/articles/vik-answers.md").rename(p / "content/articles/vik-replies.md"),
+    "new-article": lambda p: write_project(p, {"content/articles/another.md": THIRD.replace("A quiet day", "Another day")}),
+    "timeline": lambda p: write_project(p, {"content/timeline.yaml": "- when: 2014\n  what: An old treaty\n  who: [anna-berg]\n"
+                                                                     "  source: {outlet: Archive}\n"}),
+    "touch": lambda p: os.utime(p / "content/site.yaml"),
+}
+
+
+def fresh_project(tmp_path: Path) -> Path:
+    return write_project(tmp_path / "p", dict(BASE_FILES))
+
+
+def test_a_first_build_and_a_noop_build(tmp_path):
+    project, out = fresh_project(tmp_path), tmp_path / "site"
+    first = build(project, out)
+    assert_same_as_clean(project, out)
+    assert (project / CACHE_DIR).is_dir()
+    before = inodes(out)
+    again = build(project, out)
+    assert inodes(out) == before  # nothing rewritten, not even linked anew
+    assert again.pages == first.pages
+    assert [d.format() for d in again.diagnostics] == [d.format() for d in first.diagnostics]
+    assert any("unknown key 'evnets'" in d.message for d in again.diagnostics)  # warnings come back from the cache
+
+
+@pytest.mark.parametrize("name", sorted(EDITS))
+def test_each_edit_rebuilds_to_what_a_clean_build_gives(tmp_path, name):
+    project, out = fresh_project(tmp_path), tmp_path / "site"
+    build(project, out)
+    before, before_bytes = inodes(out), site_files(out)
+    EDITS[name](project)
+    result = build(project, out)
+    assert_same_as_clean(project, out)
+    # Files whose bytes did not change were not rewritten: same inode, same modification time.
+    after, after_bytes = inodes(out), site_files(out)
+    for path, data in after_bytes.items():
+        if before_bytes.get(path) == data:
+            assert after[path] == before[path], f"{path} was rewritten with the same bytes"
+    _, report = load_briefing(project)
+    assert [d.format() for d in result.diagnostics] == [d.format() for d in report.sorted()]
+
+
+def test_an_edited_body_changes_only_its_page_and_the_data_export(tmp_path, _verified_and_without_pagefind):
+    project, out = fresh_project(tmp_path), tmp_path / "site"
+    build(project, out)
+    before = inodes(out)
+    EDITS["body"](project)
+    build(project, out)
+    after = inodes(out)
+    changed = sorted(path for path in after if before.get(path) != after[path])
+    assert changed == ["articles/leaders-meet/index.html", "data/briefing.json"]
+
+
+def test_a_failed_build_leaves_the_site_and_the_next_good_one_catches_up(tmp_path):
+    project, out = fresh_project(tmp_path), tmp_path / "site"
+    build(project, out)
+    before = site_files(out)
+    edit(project, "content/articles/vik-answers.md", lambda t: t.replace("who: [jonas-vik]", "who: [jonas-vikk]"))
+    with pytest.raises(ContentError):
+        build(project, out)
+    assert site_files(out) == before
+    edit(project, "content/articles/vik-answers.md", lambda t: t.replace("jonas-vikk", "jonas-vik").replace(
+        "Thursday,", "Thursday evening,"))
+    build(project, out)
+    assert_same_as_clean(project, out)
+
+
+def test_a_failing_template_fails_the_build_with_its_line_and_keeps_the_site(tmp_path):
+    project, out = fresh_project(tmp_path), tmp_path / "site"
+    build(project, out)
+    before = site_files(out)
+    write_project(project, {"templates/article.html": "{% extends 'base.html' %}{% block content %}{{ nope.x }}"
+                                                     "{% endblock %}"})
+    with pytest.raises(ContentError) as failure:
+        build(project, out)
+    assert "articles/" in str(failure.value) and failure.value.diagnostics
+    assert site_files(out) == before
+
+
+def test_base_url_and_output_folder_changes(tmp_path):
+    project, out = fresh_project(tmp_path), tmp_path / "site"
+    build(project, out)
+    build(project, out, base_url="https://example.org/briefing/")
+    assert_same_as_clean(project, out, "https://example.org/briefing/")
+    other = tmp_path / "elsewhere"
+    build(project, other)
+    assert_same_as_clean(project, other)
+    build(project, out)
+    assert_same_as_clean(project, out)
+
+
+def test_a_deleted_or_damaged_cache_only_costs_time(tmp_path):
+    project, out = fresh_project(tmp_path), tmp_path / "site"
+    build(project, out)
+    shutil.rmtree(project / CACHE_DIR)
+    EDITS["title"](project)
+    build(project, out)
+    assert_same_as_clean(project, out)
+    for db in (project / CACHE_DIR).glob("cache-*.sqlite"):
+        db.write_bytes(b"this is not a database" * 100)
+    EDITS["body"](project)
+    build(project, out)
+    assert_same_as_clean(project, out)
+
+
+def test_a_cache_of_another_generator_version_is_ignored_and_removed(tmp_path):
+    project, out = fresh_project(tmp_path), tmp_path / "site"
+    (project / CACHE_DIR).mkdir()
+    old = project / CACHE_DIR / "cache-0123456789abcdef0123.sqlite"
+    sqlite3.connect(old).execute("CREATE TABLE junk (x)").connection.close()
+    build(project, out)
+    assert not old.exists()
+    assert [p.name for p in (project / CACHE_DIR).glob("cache-*.sqlite")] == [f"cache-{code_version()[:20]}.sqlite"]
+    assert_same_as_clean(project, out)
+
+
+def test_a_site_edited_by_hand_is_rebuilt(tmp_path):
+    project, out = fresh_project(tmp_path), tmp_path / "site"
+    build(project, out)
+    (out / "articles/leaders-meet/index.html").write_text("defaced")
+    (out / "stray.txt").write_text("not ours")
+    build(project, out)
+    assert_same_as_clean(project, out)
+
+
+def test_the_search_index_is_made_only_when_pages_changed(tmp_path, _verified_and_without_pagefind):
+    calls = _verified_and_without_pagefind
+    project, out = fresh_project(tmp_path), tmp_path / "site"
+    build(project, out)
+    assert len(calls) == 1 and calls[0].name.startswith(".site.building-")
+    (out / "pagefind").mkdir()
+    (out / "pagefind/index.bin").write_bytes(b"an index")
+    EDITS["touch"](project)
+    build(project, out)
+    assert len(calls) == 1  # nothing changed: the previous index was taken over
+    assert (out / "pagefind/index.bin").read_bytes() == b"an index"
+    EDITS["title"](project)
+    build(project, out)
+    assert len(calls) == 2
+
+
+def test_an_alias_edit_reparses_only_the_articles_it_can_change(tmp_path, monkeypatch):
+    project, out = fresh_project(tmp_path), tmp_path / "site"
+    build(project, out)
+    parsed = []
+    import generator.incremental as incremental
+
+    original = incremental.parse_recorded
+    monkeypatch.setattr(incremental, "parse_recorded", lambda ctx, f: parsed.append(f.path) or original(ctx, f))
+    EDITS["alias"](project)  # 'Minister of Sudland' stands only in vik-answers and quiet-day
+    build(project, out)
+    assert sorted(parsed) == ["content/articles/quiet-day.md", "content/articles/vik-answers.md"]
+    assert_same_as_clean(project, out)
+    parsed.clear()
+    EDITS["role"](project)  # a role is not read by parsing at all
+    build(project, out)
+    assert parsed == []
+    assert_same_as_clean(project, out)
+
+
+# --- Sequences of edits -----------------------------------------------------------------------------
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(sorted(EDITS)), min_size=2, max_size=5))
+def test_any_sequence_of_edits_rebuilds_to_a_clean_build(tmp_path_factory, sequence):
+    root = tmp_path_factory.mktemp("seq")
+    project, out = write_project(root / "p", dict(BASE_FILES)), root / "site"
+    build(project, out)
+    for name in sequence:
+        try:
+            EDITS[name](project)
+        except FileNotFoundError:  # deleting or renaming what an earlier step removed
+            continue
+        build(project, out)
+        assert_same_as_clean(project, out)
+
+
+# --- A parallel build -------------------------------------------------------------------------------
+
+def many_articles(root: Path, count: int) -> Path:
+    files = dict(BASE_FILES)
+    for i in range(count):
+        files[f"content/articles/a-{i:03d}.md"] = ARTICLE.replace("id: meeting", f"id: meeting-{i}").replace(
+            "Leaders meet", f"Leaders meet {i}").replace("2025-03-19", f"2025-03-{10 + i % 18:02d}")
+    return write_project(root, files)
+
+
+def test_a_parallel_build_equals_a_single_process_build(tmp_path, monkeypatch):
+    project = many_articles(tmp_path / "p", 90)
+    monkeypatch.setenv("BRIEFING_JOBS", "1")
+    build(project, tmp_path / "one")
+    shutil.rmtree(project / CACHE_DIR)
+    monkeypatch.setenv("BRIEFING_JOBS", "2")
+    build(project, tmp_path / "two")
+    assert site_files(tmp_path / "one") == site_files(tmp_path / "two")
+    assert_same_as_clean(project, tmp_path / "two")
+    EDITS["alias"](project)
+    build(project, tmp_path / "two")
+    assert_same_as_clean(project, tmp_path / "two")
+
+
+# --- The plan, and the behaviour-preserving speed-ups it relies on -----------------------------------
+
+def test_the_deferred_plan_is_the_plan(tmp_path):
+    briefing, _ = load_briefing(fresh_project(tmp_path))
+    planned = [(p.path, p.template, p.context.make() if hasattr(p.context, "make") else p.context)
+               for p in planned_pages(briefing)]
+    assert planned == [(p.path, p.template, p.context) for p in plan_pages(briefing)]
+
+
+TRICKY = list("aZ .-–—…'\"“”«»\t\n\r\u00a0\u2028İΣσςÉé_1") + ["--", "...", "  ", "ΟΔΟΣ", "\u0301"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(TRICKY), max_size=16).map("".join))
+def test_fold_equals_the_character_by_character_definition(text):
+    assert fold(text) == _fold_slow(text)
+
+
+def _regex_pattern(phrase: str, quoted: bool):
+    folded, _ = _fold_slow(phrase.strip())
+    if not folded:
+        return None
+    if quoted:
+        return re.compile(r"(?<=')" + re.escape(folded) + r"(?=[.,;:!?…]?')")
+    return re.compile((r"(?<!\w)" if re.match(r"\w", folded) else "") + re.escape(folded) +
+                      (r"(?!\w)" if re.search(r"\w$", folded) else ""))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(list("ab '.,!?…_-é1")), max_size=5).map("".join),
+       st.lists(st.sampled_from(list("ab '.,!?…_-é1") + ["ab", "'ab'"]), max_size=12).map("".join), st.booleans())
+def test_phrases_match_where_their_regular_expressions_do(phrase, text, quoted):
+    expected, pattern = _regex_pattern(phrase, quoted), phrase_pattern(phrase, quoted)
+    assert (expected is None) == (pattern is None)
+    if pattern is not None:
+        want, got = expected.search(text), pattern.search(text)
+        assert (want and (want.start(), want.end())) == (got and (got.start(), got.end()))

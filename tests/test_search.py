@@ -1,0 +1,516 @@
+"""Search, as a reader uses it: the bundled briefing built with its Pagefind index, served like GitHub
+Pages (at a domain root and under /briefing/) and by `briefing serve`, searched in headless Chromium.
+
+Nothing is mocked: the index is Pagefind's, written by the build (generator/search.py), and the
+page's script is templates/assets/search.js under the site's Content-Security-Policy. Screenshots
+of the search page with results go to test-artifacts/screenshots/search-*.png.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from helpers import REPO
+from quality import (axe_violations, blocked_external_requests, browser, format_axe, format_vnu, require_axe,
+                     require_vnu, screenshot, static_server, vnu_check)
+from webtools import fetch
+
+from generator.cli import main
+from generator.pipeline import load_briefing
+from generator.search import INDEX_DIR, STAMP, index_site
+
+SLUG = "putin-agrees-energy-pause-refuses-full-ceasefire"
+PREFIXES = ("/", "/briefing/")
+
+
+@pytest.fixture(scope="module")
+def briefing():
+    return load_briefing(REPO)[0]
+
+
+@pytest.fixture(scope="module")
+def sites(tmp_path_factory) -> dict[str, Path]:
+    """The bundled briefing built for the domain root and for /briefing/, search index included."""
+    root = tmp_path_factory.mktemp("search-sites")
+    assert main(["build", str(REPO), "--out", str(root / "root"), "--base-url", "http://127.0.0.1/"]) == 0
+    assert main(["build", str(REPO), "--out", str(root / "sub"), "--base-url", "/briefing/"]) == 0
+    return {"/": root / "root", "/briefing/": root / "sub"}
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    with browser() as b:
+        yield b
+
+
+class Reader:
+    """One browser page on a served site, with its console errors and any request that left the machine."""
+
+    def __init__(self, chromium, base: str, **options):
+        self.base = base
+        self.page = chromium.new_page(**options)
+        self.external = blocked_external_requests(self.page)
+        self.errors: list[str] = []
+        self.requests: list[str] = []
+        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
+        self.page.on("request", lambda r: self.requests.append(r.url))
+
+    def open(self, path: str):
+        response = self.page.goto(self.base + path, wait_until="load")
+        assert response.status == 200, path
+        return self
+
+    def search(self, words: str):
+        """Type into the search page's field as a person does, and wait for the results to settle."""
+        field = self.page.locator("#search-q")
+        field.fill("")
+        field.press_sequentially(words, delay=15)
+        return self.settled(words)
+
+    def settled(self, words: str):
+        self.page.wait_for_function(
+            """(words) => {
+                 const s = document.querySelector('[data-search-status]').textContent;
+                 return s.includes('“' + words + '”') && /\\d+ results?|No results/.test(s);
+               }""", arg=words, timeout=15_000)
+        return self
+
+    def status(self) -> str:
+        return self.page.locator("[data-search-status]").inner_text()
+
+    def results(self) -> list[dict]:
+        return self.page.eval_on_selector_all(".search-results > li", """items => items.map(li => ({
+            kind: li.querySelector('.result-kind').textContent,
+            title: li.querySelector('.result-title a').textContent,
+            href: li.querySelector('.result-title a').href,
+            context: (li.querySelector('.result-context') || {}).textContent || ''}))""")
+
+    def close(self):
+        self.page.close()
+
+
+def words_of(text: str) -> str:
+    return " ".join(re.sub(r"[“”\"‘’',.;:!?]", " ", text).lower().split())
+
+
+# ---------------------------------------------------------------------------
+# Finding things
+
+@pytest.mark.parametrize("prefix", PREFIXES)
+def test_zelensky_finds_volodymyr_zelenskyys_page_first(sites, chromium, prefix):
+    with static_server(sites[prefix], prefix) as base:
+        reader = Reader(chromium, base).open("search/")
+        reader.search("Zelensky")
+        first = reader.results()[0]
+        assert (first["kind"], first["title"]) == ("Leader", "Volodymyr Zelenskyy")
+        assert first["href"] == base + "leaders/volodymyr-zelenskyy/"
+        assert re.fullmatch(r"\d+ results for “Zelensky”\.", reader.status())
+        # Pagefind's files come from this site, relative to the page, whatever the prefix.
+        bundle = [url for url in reader.requests if "/pagefind/" in url]
+        assert bundle and all(url.startswith(base + "pagefind/") for url in bundle), bundle
+        assert reader.errors == [] and reader.external == []
+        reader.close()
+
+
+@pytest.mark.parametrize("alias", ["Zelenskiy", "Зеленський", "Putin", "Путин", "Kremlin"])
+def test_any_alias_puts_the_leader_first(sites, chromium, briefing, alias):
+    leader = next(l for l in briefing.leaders if alias in l.aliases)
+    with static_server(sites["/briefing/"], "/briefing/") as base:
+        reader = Reader(chromium, base).open("search/")
+        reader.search(alias)
+        first = reader.results()[0]
+        assert (first["kind"], first["title"]) == ("Leader", leader.name)
+        assert reader.errors == []
+        reader.close()
+
+
+def test_words_of_a_quote_lead_to_the_paragraph_that_holds_them(sites, chromium, briefing):
+    article = briefing.article_by_slug[SLUG]
+    quote = next(q for q in article.quotes if q.text.startswith("It is time for Russia"))
+    words = "whether it really wants peace"
+    assert words in quote.text
+    with static_server(sites["/briefing/"], "/briefing/") as base:
+        reader = Reader(chromium, base).open("search/")
+        reader.search(words)
+        first = reader.results()[0]
+        assert first["kind"] == "Quote" and words in first["title"]
+        reader.page.locator(".search-results > li").first.locator("a").click()
+        reader.page.wait_for_url(f"**/articles/{SLUG}/#*")
+        fragment = urlsplit(reader.page.url).fragment
+        assert fragment == quote.citation.paragraph
+        held = reader.page.evaluate("id => document.getElementById(id).textContent", fragment)
+        assert words_of(words) in words_of(held)
+        assert reader.page.evaluate("() => document.querySelector(':target').id") == fragment
+        assert reader.errors == []
+        reader.close()
+
+
+def test_an_article_result_links_to_the_paragraph_of_its_match(sites, chromium):
+    with static_server(sites["/briefing/"], "/briefing/") as base:
+        reader = Reader(chromium, base).open("search/")
+        reader.search("Belgorod")
+        article = next(r for r in reader.results() if r["kind"] == "Article")
+        path, _, fragment = article["href"].partition("#")
+        assert path == base + f"articles/{SLUG}/" and re.fullmatch(r"p\d+", fragment)
+        reader.page.goto(article["href"])
+        assert "Belgorod" in reader.page.evaluate("id => document.getElementById(id).textContent", fragment)
+        reader.close()
+
+
+def test_an_event_links_to_its_place_on_the_timeline(sites, chromium, briefing):
+    event = next(e for e in briefing.events if e.id == "putin-orders-military")
+    with static_server(sites["/briefing/"], "/briefing/") as base:
+        reader = Reader(chromium, base).open("search/")
+        reader.search("order to his military")
+        hit = next(r for r in reader.results() if r["kind"] == "Event")
+        assert hit["title"] == event.what
+        assert hit["href"] == base + f"timeline/#event-{event.id}"
+        reader.page.goto(hit["href"])
+        assert event.what in reader.page.locator(f"#event-{event.id}").inner_text()
+        reader.close()
+
+
+# ---------------------------------------------------------------------------
+# Filters
+
+def _allowed_for_topic(briefing, topic: str) -> set[str]:
+    """Every result that the topic filter may show, as site paths."""
+    allowed = {f"topics/{topic}/"}
+    allowed |= {f"timeline/#event-{e.id}" for e in briefing.events if topic in e.topics}
+    allowed |= {f"leaders/{s.who}/" for s in briefing.stances if s.topic == topic}
+    allowed |= {f"articles/{slug}/" for slug, topics in briefing.article_topics.items() if topic in topics}
+    return allowed
+
+
+def test_filtering_by_a_topic_keeps_only_what_is_about_it(sites, chromium, briefing):
+    topic = "energy-truce"
+    with static_server(sites["/briefing/"], "/briefing/") as base:
+        reader = Reader(chromium, base).open("search/")
+        reader.search("Putin")
+        everything = reader.results()
+        reader.page.select_option("select[name=topic]", topic)
+        reader.page.wait_for_function("() => /with the filters chosen/.test("
+                                      "document.querySelector('[data-search-status]').textContent)")
+        filtered = reader.results()
+        assert 0 < len(filtered) < len(everything)
+        allowed = _allowed_for_topic(briefing, topic)
+        for result in filtered:
+            path = result["href"][len(base):]
+            assert path in allowed or path.split("#")[0] in allowed, result
+        assert parse_qs(urlsplit(reader.page.url).query) == {"q": ["Putin"], "topic": [topic]}
+
+        # The filters combine: events only, then events naming one leader.
+        reader.page.select_option("select[name=kind]", "event")
+        reader.page.wait_for_function("n => document.querySelectorAll('.search-results > li').length < n",
+                                      arg=len(filtered))
+        events = reader.results()
+        assert events and {r["kind"] for r in events} == {"Event"}
+        reader.close()
+
+
+def test_a_filter_alone_lists_everything_it_keeps(sites, chromium, briefing):
+    """The filters work with no words: ?leader=…&kind=quote lists that leader's quotes."""
+    quotes = [q for a in briefing.articles for q in a.quotes if q.who == "donald-trump"]
+    with static_server(sites["/briefing/"], "/briefing/") as base:
+        reader = Reader(chromium, base).open("search/?leader=donald-trump&kind=quote")
+        reader.page.wait_for_function("() => /results? with the filters chosen/.test("
+                                      "document.querySelector('[data-search-status]').textContent)")
+        results = reader.results()
+        assert len(results) == len(quotes)
+        assert {r["kind"] for r in results} == {"Quote"}
+        assert {r["title"].strip("“”…") for r in results} <= {q.text for q in quotes}
+        reader.close()
+
+
+# ---------------------------------------------------------------------------
+# The header's box, the keyboard, no JavaScript
+
+def test_the_header_box_on_any_page_searches(sites, chromium):
+    with static_server(sites["/briefing/"], "/briefing/") as base:
+        reader = Reader(chromium, base).open("leaders/vladimir-putin/")
+        reader.page.locator("#site-search-q").fill("Kremlin")
+        reader.page.locator("#site-search-q").press("Enter")
+        reader.page.wait_for_url(base + "search/?q=Kremlin")
+        reader.settled("Kremlin")
+        assert reader.page.locator("#search-q").input_value() == "Kremlin"
+        first = reader.results()[0]
+        assert (first["kind"], first["title"]) == ("Leader", "The Kremlin")
+        assert reader.errors == []
+        reader.close()
+
+
+def test_the_header_box_is_a_plain_form_on_every_page(sites):
+    site = sites["/briefing/"]
+    pages = sorted(site.rglob("*.html"))
+    assert len(pages) > 20
+    for path in pages:
+        html = path.read_text(encoding="utf-8")
+        form = re.search(r'<form class="site-search" role="search"[^>]*>', html)
+        assert form, path
+        action = re.search(r'action="([^"]+)"', form.group(0)).group(1)
+        expected = "/briefing/search/" if path.name == "404.html" else \
+            "../" * len(path.relative_to(site).parts[:-1]) + "search/"
+        assert action == expected and 'method="get"' in form.group(0), path
+        assert '<input class="site-search-input" id="site-search-q" type="search" name="q"' in html, path
+
+
+def test_the_results_are_reached_and_left_with_the_keyboard(sites, chromium):
+    with static_server(sites["/briefing/"], "/briefing/") as base:
+        reader = Reader(chromium, base).open("search/")
+        page = reader.page
+        reader.search("Putin")
+        titles = [r["title"] for r in reader.results()]
+        assert len(titles) > 3
+        focused = "() => document.activeElement.textContent"
+        page.keyboard.press("ArrowDown")
+        assert page.evaluate(focused) == titles[0]
+        assert page.evaluate("() => document.activeElement.matches(':focus-visible')")
+        outline = page.evaluate("() => getComputedStyle(document.activeElement, '::after').outlineStyle")
+        assert outline == "solid"  # the focus ring is drawn around the whole result
+        page.keyboard.press("ArrowDown")
+        page.keyboard.press("ArrowDown")
+        assert page.evaluate(focused) == titles[2]
+        page.keyboard.press("ArrowUp")
+        assert page.evaluate(focused) == titles[1]
+        page.keyboard.press("Escape")
+        assert page.evaluate("() => document.activeElement.id") == "search-q"
+        page.keyboard.press("ArrowDown")
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/leaders/vladimir-putin/")
+        reader.close()
+
+
+def test_the_status_is_announced(sites, chromium):
+    with static_server(sites["/briefing/"], "/briefing/") as base:
+        reader = Reader(chromium, base).open("search/?q=Putin")
+        reader.settled("Putin")
+        status = reader.page.locator("[data-search-status]")
+        assert status.get_attribute("role") == "status" and status.get_attribute("aria-live") == "polite"
+        count = int(reader.status().split()[0])
+        assert reader.status() == f"{count} results for “Putin”." and count > 20
+        # Twenty at a time; the button shows the rest and moves the focus to the first of them.
+        assert len(reader.results()) == 20
+        reader.page.locator("[data-search-more]").click()
+        reader.page.wait_for_function("n => document.querySelectorAll('.search-results > li').length === n",
+                                      arg=count)
+        assert reader.page.evaluate("() => document.activeElement.textContent") == reader.results()[20]["title"]
+        assert reader.page.locator("[data-search-more]").is_hidden()
+        reader.search("xyzzyplugh")
+        assert reader.status().startswith("No results for “xyzzyplugh”")
+        assert reader.results() == []
+        reader.close()
+
+
+def test_without_javascript_the_page_says_so_and_links_the_way_round(sites, chromium):
+    with static_server(sites["/briefing/"], "/briefing/") as base:
+        reader = Reader(chromium, base, java_script_enabled=False).open("search/?q=Putin")
+        message = reader.page.locator(".search-message").first
+        assert message.is_visible() and "Search needs JavaScript" in message.inner_text()
+        links = message.locator("a").evaluate_all("as => as.map(a => a.href)")
+        assert links == [base + "leaders/", base + "topics/", base + "timeline/"]
+        # The form still works as a form: the words stay in the address, ready for a browser with JavaScript.
+        assert reader.page.locator("#search-q").input_value() == ""
+        reader.close()
+
+
+def test_opened_from_disk_the_page_says_search_needs_a_server(sites, chromium):
+    page = chromium.new_page()
+    page.goto((sites["/"] / "search" / "index.html").as_uri() + "?q=Putin")
+    problem = page.locator("[data-search-problem]")
+    problem.wait_for(state="visible")
+    assert "served by a web server" in problem.inner_text()
+    page.close()
+
+
+# ---------------------------------------------------------------------------
+# Quality: axe with results shown, the Nu checker, screenshots
+
+def test_the_search_page_with_results_passes_axe_and_is_photographed(sites, chromium):
+    require_axe()
+    with static_server(sites["/briefing/"], "/briefing/") as base:
+        for scheme in ("light", "dark"):
+            reader = Reader(chromium, base, color_scheme=scheme).open("search/?q=Zelensky")
+            reader.settled("Zelensky")
+            assert len(reader.results()) > 3
+            assert reader.errors == [], reader.errors  # a CSP refusal or a WebAssembly error shows here
+            assert reader.external == []
+            reader.page.locator(".search-results a").first.focus()  # check the focused result too
+            for width in (1280, 390):
+                screenshot(reader.page, "search" if scheme == "light" else "search-dark", width)
+                violations = axe_violations(reader.page)
+                assert not violations, f"search at {width}px, {scheme}:\n{format_axe(violations)}"
+            reader.close()
+
+
+def test_the_search_page_passes_the_nu_html_checker(sites):
+    require_vnu()
+    errors = vnu_check([sites["/briefing/"] / "search" / "index.html",
+                        sites["/briefing/"] / "leaders" / "volodymyr-zelenskyy" / "index.html"])
+    assert not errors, format_vnu(errors)
+
+
+def test_only_the_search_page_allows_webassembly(sites):
+    site = sites["/briefing/"]
+    for path in site.rglob("*.html"):
+        csp = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', path.read_text()).group(1)
+        script_src = next(d for d in csp.split(";") if d.strip().startswith("script-src")).split()
+        expected = ["script-src", "'self'"] + (["'wasm-unsafe-eval'"] if path.parent.name == "search" else [])
+        assert script_src == expected, path
+
+
+# ---------------------------------------------------------------------------
+# The index: in the site, reproducible, rebuilt only when pages change
+
+def _digests(directory: Path) -> dict[str, str]:
+    return {p.relative_to(directory).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
+def test_the_index_is_in_the_site_with_only_what_the_page_uses(sites):
+    index = sites["/briefing/"] / INDEX_DIR
+    names = {p.name for p in index.iterdir()}
+    assert {"pagefind.js", "pagefind-worker.js", "pagefind-entry.json", STAMP} <= names
+    assert not {n for n in names if n.startswith("pagefind-ui") or "modular" in n or "component" in n}
+    assert any(index.glob("wasm.*.pagefind")) and any(index.glob("fragment/*.pf_fragment"))
+
+
+def test_two_fresh_builds_give_byte_identical_index_files(tmp_path):
+    """Each build indexes afresh (different output directories, no index to reuse)."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert main(["build", str(REPO), "--out", str(a)]) == 0
+    assert main(["build", str(REPO), "--out", str(b)]) == 0
+    first, second = _digests(a / INDEX_DIR), _digests(b / INDEX_DIR)
+    assert any(name.startswith("filter/") for name in first)  # the files Pagefind writes in random order
+    assert first == second
+
+
+def test_the_index_is_rebuilt_only_when_pages_change(tmp_path, briefing):
+    site = tmp_path / "site"
+    assert main(["build", str(REPO), "--out", str(site)]) == 0
+    before = _digests(site / INDEX_DIR)
+
+    # The next build's staging directory, named as the site writer names it, beside the live site.
+    staging = tmp_path / ".site.building-test"
+    shutil.copytree(site, staging, ignore=shutil.ignore_patterns(INDEX_DIR))
+    same = index_site(staging, briefing)
+    assert same.reused and _digests(staging / INDEX_DIR) == before
+
+    shutil.rmtree(staging / INDEX_DIR)
+    page = staging / "leaders" / "vladimir-putin" / "index.html"
+    page.write_text(page.read_text().replace("President of Russia", "President of the Russian Federation"))
+    changed = index_site(staging, briefing)
+    assert not changed.reused and changed.key != same.key
+    assert _digests(staging / INDEX_DIR) != before
+
+    # Given explicitly, the previous site is used in the same way.
+    elsewhere = tmp_path / "elsewhere"
+    shutil.copytree(site, elsewhere, ignore=shutil.ignore_patterns(INDEX_DIR))
+    assert index_site(elsewhere, briefing, previous=site).reused
+    assert _digests(elsewhere / INDEX_DIR) == before
+
+
+# ---------------------------------------------------------------------------
+# Without Pagefind
+
+BLOCK_PAGEFIND = (
+    "import sys\n"
+    "for name in ('pagefind', 'pagefind.index', 'pagefind.service'):\n"
+    "    sys.modules[name] = None  # import pagefind now fails, as if it were not installed\n"
+    "from generator.cli import main\n"
+    "sys.exit(main(sys.argv[1:]))\n"
+)
+
+
+def test_without_pagefind_the_build_fails_and_says_how_to_install_it(tmp_path):
+    out = tmp_path / "site"
+    result = subprocess.run([sys.executable, "-c", BLOCK_PAGEFIND, "build", str(REPO), "--out", str(out)],
+                            capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert result.returncode == 1, result.stderr
+    assert "search needs Pagefind" in result.stderr
+    assert "pip install 'pagefind[bin]" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not out.exists()  # nothing was written: the build stops before the site is swapped in
+    assert not list(tmp_path.glob(".site.building-*"))
+
+
+def test_without_the_pagefind_binary_the_build_fails_clearly(tmp_path):
+    out = tmp_path / "site"
+    env = dict(os.environ, PAGEFIND_BINARY_PATH=str(tmp_path / "no-such-pagefind"))
+    result = subprocess.run([sys.executable, "-m", "generator", "build", str(REPO), "--out", str(out)],
+                            capture_output=True, text=True, timeout=120, cwd=REPO, env=env)
+    assert result.returncode == 1, result.stderr
+    assert "Pagefind binary" in result.stderr and "pip install" in result.stderr
+    assert not out.exists()
+
+
+def test_a_pagefind_binary_that_dies_fails_the_build_at_once(tmp_path):
+    """No hang: the calls waiting on a dead binary fail, and the build says what it printed."""
+    fake = tmp_path / "pagefind"
+    fake.write_text("#!/bin/sh\necho 'pagefind: out of cheese' >&2\nexit 3\n")
+    fake.chmod(0o755)
+    out = tmp_path / "site"
+    env = dict(os.environ, PAGEFIND_BINARY_PATH=str(fake))
+    started = time.monotonic()
+    result = subprocess.run([sys.executable, "-m", "generator", "build", str(REPO), "--out", str(out)],
+                            capture_output=True, text=True, timeout=120, cwd=REPO, env=env)
+    assert result.returncode == 1, result.stderr
+    assert "Pagefind could not index the site" in result.stderr and "out of cheese" in result.stderr
+    assert time.monotonic() - started < 30
+    assert not out.exists()
+
+
+# ---------------------------------------------------------------------------
+# In `briefing serve`
+
+def test_search_works_in_briefing_serve(tmp_path, chromium):
+    project = tmp_path / "project"
+    shutil.copytree(REPO / "content", project / "content")
+    env = dict(os.environ, TMPDIR=str(tmp_path), PYTHONUNBUFFERED="1")
+    process = subprocess.Popen([sys.executable, "-m", "generator", "serve", str(project), "--port", "0",
+                                "--base-url", "/briefing/"], cwd=REPO, env=env, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    lines: list[str] = []
+
+    def collect():
+        for line in process.stdout:
+            lines.append(line.rstrip())
+
+    threading.Thread(target=collect, daemon=True).start()
+    try:
+        deadline = time.monotonic() + 60
+        url = None
+        while url is None and time.monotonic() < deadline and process.poll() is None:
+            url = next((m.group(1) for line in list(lines) if (m := re.search(r"previewing .* at (http://\S+)", line))),
+                       None)
+            time.sleep(0.05)
+        assert url, "\n".join(lines)
+        deadline = time.monotonic() + 60
+        while fetch(url + "search/").status != 200:  # the first build is on its way
+            assert time.monotonic() < deadline and process.poll() is None, "\n".join(lines)
+            time.sleep(0.2)
+        assert fetch(url + "pagefind/pagefind.js").status == 200
+        reader = Reader(chromium, url).open("search/")
+        reader.search("Zelensky")
+        first = reader.results()[0]
+        assert (first["kind"], first["title"]) == ("Leader", "Volodymyr Zelenskyy")
+        assert first["href"] == url + "leaders/volodymyr-zelenskyy/"
+        assert [e for e in reader.errors if "Content Security Policy" in e or "WebAssembly" in e] == []
+        reader.close()
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
