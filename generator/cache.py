@@ -170,16 +170,26 @@ class BuildCache:
         """site path -> pickled record of every file the last build into `out` wrote."""
         return self._query(lambda db: dict(db.execute("SELECT path, record FROM outputs WHERE out = ?", (out,))), {})
 
-    def fragments(self) -> dict[bytes, str]:
-        return self._query(lambda db: dict(db.execute("SELECT key, text FROM fragments")), {})
+    def save_parses(self, rows: list[tuple[str, bytes, bytes, str]], fragments: dict[bytes, str]) -> None:
+        """Store article parses (path, key, pickled entry, probe) and their fragments at once: a parse is
+        a parse of that text whatever becomes of the build."""
+        def write(db):
+            db.executemany("INSERT OR REPLACE INTO parses VALUES (?, ?, ?, ?)", rows)
+            db.executemany("INSERT OR REPLACE INTO fragments VALUES (?, ?)", list(fragments.items()))
+        self._query(_transaction(write), None)
+
+    def fragment(self, key: bytes) -> str | None:
+        row = self._query(lambda db: db.execute("SELECT text FROM fragments WHERE key = ?", (key,)).fetchone(), None)
+        return row[0] if row else None
+
+    def fragment_keys(self) -> list[bytes]:
+        return self._query(lambda db: [key for (key,) in db.execute("SELECT key FROM fragments")], [])
 
     def save_fragments(self, new: dict[bytes, str], unused: list[bytes]) -> None:
         def write(db):
-            db.execute("BEGIN IMMEDIATE")
             db.executemany("INSERT OR REPLACE INTO fragments VALUES (?, ?)", list(new.items()))
             db.executemany("DELETE FROM fragments WHERE key = ?", [(key,) for key in unused])
-            db.execute("COMMIT")
-        self._query(write, None)
+        self._query(_transaction(write), None)
 
     def get_state(self, name: str):
         row = self._query(lambda db: db.execute("SELECT value FROM state WHERE name = ?", (name,)).fetchone(), None)
@@ -187,31 +197,24 @@ class BuildCache:
 
     # Writing: one transaction per build --------------------------------------
 
-    def save(self, parses: dict[str, tuple[bytes, bytes, str]], dropped_parses: list[str], out: str,
-             outputs: dict[str, bytes] | None, state: dict[str, object]) -> None:
-        """Store a finished build: changed parses, the complete output records of `out`, state values."""
+    def save(self, dropped_parses: list[str], out: str, outputs: dict[str, bytes] | None,
+             state: dict[str, object]) -> None:
+        """Store a finished build: the complete output records of `out`, state values; forget parses of
+        files that are gone."""
         def write(db):
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                db.executemany("INSERT OR REPLACE INTO parses VALUES (?, ?, ?, ?)",
-                               [(path, *row) for path, row in parses.items()])
-                db.executemany("DELETE FROM parses WHERE path = ?", [(path,) for path in dropped_parses])
-                if outputs is not None:
-                    db.execute("DELETE FROM outputs WHERE out = ?", (out,))
-                    db.executemany("INSERT INTO outputs VALUES (?, ?, ?)",
-                                   [(out, path, record) for path, record in outputs.items()])
-                db.executemany("INSERT OR REPLACE INTO state VALUES (?, ?)",
-                               [(name, pickle.dumps(value, protocol=5)) for name, value in state.items()])
-                # Records of output folders that are gone (a finished preview's temporary site).
-                for (folder,) in db.execute("SELECT DISTINCT out FROM outputs").fetchall():
-                    if not Path(folder).is_dir():
-                        db.execute("DELETE FROM outputs WHERE out = ?", (folder,))
-                        db.execute("DELETE FROM state WHERE name = ?", (f"last:{folder}",))
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-        self._query(write, None)
+            db.executemany("DELETE FROM parses WHERE path = ?", [(path,) for path in dropped_parses])
+            if outputs is not None:
+                db.execute("DELETE FROM outputs WHERE out = ?", (out,))
+                db.executemany("INSERT INTO outputs VALUES (?, ?, ?)",
+                               [(out, path, record) for path, record in outputs.items()])
+            db.executemany("INSERT OR REPLACE INTO state VALUES (?, ?)",
+                           [(name, pickle.dumps(value, protocol=5)) for name, value in state.items()])
+            # Records of output folders that are gone (a finished preview's temporary site).
+            for (folder,) in db.execute("SELECT DISTINCT out FROM outputs").fetchall():
+                if not Path(folder).is_dir():
+                    db.execute("DELETE FROM outputs WHERE out = ?", (folder,))
+                    db.execute("DELETE FROM state WHERE name = ?", (f"last:{folder}",))
+        self._query(_transaction(write), None)
 
     def close(self) -> None:
         try:
@@ -228,6 +231,19 @@ class BuildCache:
             self.failed = True
             _warn(f"the build cache {self.path} failed ({error}); building without it")
             return fallback
+
+
+def _transaction(action):
+    """`action(db)` in one transaction: all of it is stored, or none."""
+    def run(db):
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            action(db)
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+    return run
 
 
 def _warn(message: str) -> None:

@@ -13,20 +13,20 @@ Three layers, each a shortcut that can only ever give the bytes a full build giv
    a new alias reparses only the articles where it stands. Warnings are stored
    with the parse and reported again; a parse with errors is never stored.
 
-2. Outputs (`plan_outputs`, `Renderer`-driven). Every file of the site gets a
-   *dependency key*, a digest of the parts of the model it is made from
-   (an article page: its article, the events it reports as merged, the
-   leaders it names, the titles of the articles those events cite, the site
-   settings, its templates; the summary, timeline, leader, topic and list
-   pages: every article without its body, every leader, event and stance;
-   data/briefing.json: everything). A file whose key is the last build's is
+2. Outputs (`Keys`, `plan_outputs`, `OutputBuilder`). Every file of the site
+   gets a *dependency key*, a digest of the parts of the model it is made from
+   (an article page: its article, the reports that make the events it reports,
+   the leaders it names, the titles of the articles those events cite, the
+   site settings and outlets, its templates; the summary, timeline, leader,
+   topic and list pages: every article without its body, every leader and
+   timeline.yaml's events; data/briefing.json: everything). A file whose key is the last build's is
    taken over unchanged. Otherwise its context (the view the template
    receives) is made and digested together with its templates and assets; an
    unchanged digest also takes the old file over, and only a changed one is
    rendered. A rendered file whose bytes equal the old file's keeps the old
    file (and its modification time).
 
-3. No-op (`Fingerprint`). When no input file, option or generator file changed
+3. No-op (`Engine.up_to_date`). When no input file, option or generator file changed
    since the last build into the same directory, and that directory still
    holds exactly what the build wrote, nothing is done at all.
 
@@ -43,13 +43,14 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 import json
 import os
 import pickle
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from . import pages as page_plan
 from .article import Context, ParsedArticle, parse_article
@@ -60,10 +61,10 @@ from .exports import (DATA_PATH, ROBOTS_PATH, SITE_FEED_PATH, SITEMAP_PATH, brie
 from .feeds import leader_feed, site_feed
 from .model import Article, Briefing
 from .parallel import cores, parallel_map
-from .render import Page, Renderer, builtin_templates, content_digest
+from .render import Page, Renderer, builtin_templates
 from .sources import SourceFile
 from .text import MentionFinder
-from .urls import file_of, leader_feed_path
+from .urls import leader_feed_path
 
 VERIFY = "BRIEFING_VERIFY_INCREMENTAL"
 _PARALLEL_PARSE_MIN = 64  # fewer misses than this parse faster than a pool starts
@@ -86,13 +87,15 @@ class ParseEntry:
     names: bytes  # digest of the name -> leader map it was made with
     head: bytes  # digest of everything but the body: what pages other than its own can show
     full: bytes  # digest of the whole parse
-    data: tuple[str, tuple[str, ...]]  # its item and its quotes' items in data/briefing.json (DataExport)
+    # Its item and its quotes' items in data/briefing.json (DataExport); kept in the cache's fragments
+    # table under b"a" + full, and None here once stored there.
+    data: tuple[str, tuple[str, ...]] | None
 
 
 class _RecordingFinder(MentionFinder):
     """The briefing's mention finder, noting every text it is asked to search."""
 
-    def __init__(self, finder: MentionFinder):  # noqa: super().__init__ would recompile the pattern
+    def __init__(self, finder: MentionFinder):  # shares the finder's compiled pattern (no super().__init__)
         self.names, self.pattern, self.seen = finder.names, finder.pattern, []
 
     def finditer(self, text: str):
@@ -178,7 +181,6 @@ class ArticleCache:
         self.stored = cache.parse_keys() if cache else {}  # path -> key
         self.name_maps: dict[bytes, dict[str, str]] = (cache.get_state("name-maps") if cache else None) or {}
         self.entries: dict[str, ParseEntry | None] = {}  # slug -> this build's entry (None: has errors)
-        self.changed: dict[str, tuple[bytes, bytes, str]] = {}  # path -> (key, pickled entry, probe) to store
         self.parsed_count = 0
         self.files: list[SourceFile] = []
 
@@ -203,11 +205,20 @@ class ArticleCache:
         jobs = self.jobs if len(misses) >= _PARALLEL_PARSE_MIN else 1
         parsed = parallel_map(_parse_nth, (ctx, [file for _, file, _ in misses]), range(len(misses)), jobs,
                               chunksize=8)
+        rows, fragments = [], {}
         for (n, file, key), (article, diagnostics, entry, probe) in zip(misses, parsed):
             results[n] = (article, diagnostics, entry)
             if entry is not None:
+                if self.cache:  # stored now, a batch at a time, rather than held until the build ends
+                    fragments[b"a" + entry.full] = _joined(entry.data)
+                    entry.data = None
+                    rows.append((file.path, key, pickle.dumps(entry, protocol=5), probe))
+                    if len(rows) >= 500:
+                        self.cache.save_parses(rows, fragments)
+                        rows, fragments = [], {}
                 self.memory[file.path] = (key, entry)
-                self.changed[file.path] = (key, pickle.dumps(entry, protocol=5), probe)
+        if rows:
+            self.cache.save_parses(rows, fragments)
         out = []
         for file, (article, diagnostics, entry) in zip(files, results):
             report.diagnostics.extend(diagnostics)
@@ -238,8 +249,8 @@ class ArticleCache:
         probe = self.cache.probe(path) if self.cache else None
         return probe is not None and not any(name in probe for name in delta)
 
-    def to_store(self, files) -> tuple[dict, list[str], dict]:
-        """(changed entries, paths to drop, name maps still referenced) for BuildCache.save.
+    def to_store(self, files) -> tuple[list[str], dict]:
+        """(paths to drop, name maps still referenced) for BuildCache.save; new parses are stored as made.
 
         An entry checked against newer leader names keeps the digest of the names it was made
         with (rewriting every entry after an alias edit would cost more than the check)."""
@@ -248,7 +259,7 @@ class ArticleCache:
         for path in dropped:
             self.memory.pop(path, None)
         in_use = {e.names for e in self.entries.values() if e is not None}
-        return self.changed, dropped, {k: v for k, v in self.name_maps.items() if k in in_use}
+        return dropped, {k: v for k, v in self.name_maps.items() if k in in_use}
 
 
 # ---------------------------------------------------------------------------
@@ -262,7 +273,7 @@ class Output:
     path: str  # in the site: 'articles/x/index.html', 'feed.xml'
     key: bytes
     page: Page | None = None  # for pages: the page, its context still to be made (see Deferred)
-    make: Callable[[], bytes] | None = None  # for other files
+    make: Callable[[], bytes | Iterator[bytes]] | None = None  # for other files: their bytes, whole or in pieces
     here: bool = False  # made in the build's own process (it reads the cache, which a forked worker must not use)
 
 
@@ -330,13 +341,18 @@ class Keys:
         head = {a.slug: entries[a.slug].head if entries.get(a.slug) else
                 value_digest(dataclasses.replace(a, body_html="", paragraphs=())) for a in b.articles}
         self.leader = {leader.id: value_digest(leader) for leader in b.leaders}
-        self.event = {e.id: value_digest(e) for e in b.events}
+        # A merged event is made from the reports with its id: those of the articles it cites (whose
+        # heads hold them) and of timeline.yaml (whose events, few, are digested whole). Stances and
+        # their histories likewise come from the articles' heads alone.
+        timeline = value_digest([e for e in b.events if any(c.article is None for c in e.citations)])
+        self.event = {e.id: digest(e.id, tuple(head[c.article] if c.article in head else timeline
+                                               for c in e.citations)) for e in b.events}
         self.title = {a.slug: a.title for a in b.articles}
         self.site = digest("site", code_version(), b.title, b.description, b.language, b.timezone, b.base_url,
-                           value_digest((b.settings, b.topics)), value_digest([a.source for a in b.articles]),
+                           value_digest((b.settings, b.topics)),
+                           tuple(tuple(vars(a.source).values()) for a in b.articles),
                            tuple(sorted((name, path) for name, (path, _) in renderer.assets.items())))
-        self.heads = digest(tuple(head[a.slug] for a in b.articles), tuple(self.leader.items()),
-                            tuple(self.event.values()), value_digest(b.stances))
+        self.heads = digest(tuple(head[a.slug] for a in b.articles), tuple(self.leader.items()), timeline)
         self.everything = digest(self.heads, tuple(self.full.values()))
         self.renderer, self.articles, self.cache = renderer, articles, articles.cache
 
@@ -419,13 +435,15 @@ class OutputBuilder:
             return self._page(output, previous)
         if previous is not None and previous.key == output.key and not self.verify:
             return path, self._keep(path, previous, output.key), "kept"
-        data = output.make()
-        content = content_digest(data)
+        made = output.make()
+        with self.writer.open(path) as stream:
+            content = _write_all(stream, [made] if isinstance(made, bytes) else made)
         if previous is not None and previous.content == content:
+            self.writer.discard(path)
             return path, self._keep(path, previous, output.key), "same"
         if self.verify and previous is not None and previous.key == output.key:
             raise AssertionError(f"incremental build: the dependency key of {path} missed a change")
-        return path, self._record(self.writer.write(path, data), output.key, None, content), "new"
+        return path, self._record(self.writer.stat(path), output.key, None, content), "new"
 
     def _page(self, output: Output, previous: OutputRecord | None):
         page, path = output.page, output.path
@@ -455,6 +473,15 @@ class OutputBuilder:
     @staticmethod
     def _record(st: os.stat_result, key: bytes, view: bytes | None, content: bytes) -> OutputRecord:
         return OutputRecord(key, view, content, st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+def _write_all(stream, chunks) -> bytes:
+    """Write byte strings to a stream; content_digest() of all of them."""
+    h = hashlib.blake2b(digest_size=16)
+    for chunk in chunks:
+        h.update(chunk)
+        stream.write(chunk)
+    return h.digest()
 
 
 def _is_article_page(output: Output) -> bool:
@@ -518,78 +545,126 @@ def _item_text(item) -> str:
 
 def article_fragments(article: Article) -> tuple[str, tuple[str, ...]]:
     """The texts of an article's item and of its quotes' items in data/briefing.json."""
-    data = briefing_data(_ONE.with_articles((article,)))
+    data = briefing_data(dataclasses.replace(_EMPTY, articles=(article,)))
     return _item_text(data["articles"][0]), tuple(_item_text(q) for q in data["quotes"])
 
 
-class _OneItem:
-    """A minimal briefing to ask briefing_data for the items of a few model objects."""
-
-    def __init__(self):
-        self.base = Briefing(title="", description="", language="en", timezone="UTC", base_url="/", settings=(),
-                             topics=(), leaders=(), articles=(), events=(), stances=())
-
-    def with_articles(self, articles) -> Briefing:
-        return dataclasses.replace(self.base, articles=articles)
+def _joined(fragments: tuple[str, tuple[str, ...]]) -> str:
+    """An article's item and its quotes' items as one text (JSON text never holds a raw NUL)."""
+    item, quotes = fragments
+    return "\x00".join((item, *quotes))
 
 
-_ONE = _OneItem()
+# A briefing with nothing in it, to ask briefing_data for the items of a few model objects.
+_EMPTY = Briefing(title="", description="", language="en", timezone="UTC", base_url="/", settings=(), topics=(),
+                  leaders=(), articles=(), events=(), stances=())
 
 
 class DataExport:
-    """Makes data/briefing.json from cached item texts (see above)."""
+    """Makes data/briefing.json from cached item texts (see above), streamed a piece at a time."""
 
     def __init__(self, cache: BuildCache | None, articles: ArticleCache, keys: Keys):
         self.cache, self.articles, self.keys = cache, articles, keys
+        self.new: dict[bytes, str] = {}
+        self.used: set[bytes] = set()
 
-    def __call__(self, briefing: Briefing) -> bytes:
-        stored = self.cache.fragments() if self.cache else {}
-        new: dict[bytes, str] = {}
-
-        def cached(key: bytes, make) -> str:
-            text = stored.get(key) or new.get(key)
-            if text is None:
-                text = new[key] = make()
-            return text
-
-        pieces: dict[str, list[str]] = {name: [] for name in _LISTS}
-        for article in briefing.articles:
-            entry = self.articles.entries.get(article.slug)
-            item, quotes = entry.data if entry is not None else article_fragments(article)
-            pieces["articles"].append(item)
-            pieces["quotes"].extend(quotes)
-        one = _ONE.base
-        for event in briefing.events:
-            pieces["events"].append(cached(b"e" + self.keys.event[event.id], lambda: _item_text(
-                briefing_data(dataclasses.replace(one, events=(event,)))["events"][0])))
-        runs, seen = [], set()
-        for stance in briefing.stances:  # each (leader, topic) history is one run: its last stance is current
-            pair = (stance.who, stance.topic)
-            if runs and runs[-1][0] == pair:
-                runs[-1][1].append(stance)
-            elif pair in seen:
-                return briefing_json(briefing)
-            else:
-                seen.add(pair)
-                runs.append((pair, [stance]))
-        for _, run in runs:
-            texts = cached(b"s" + value_digest(run), lambda: "\x00".join(_item_text(item) for item in briefing_data(
-                dataclasses.replace(one, stances=tuple(run)))["stances"]))
-            pieces["stances"].extend(texts.split("\x00"))
+    def __call__(self, briefing: Briefing) -> Iterator[bytes]:
+        runs = _stance_runs(briefing.stances)
         skeleton = briefing_data(dataclasses.replace(briefing, articles=(), events=(), stances=()))
         for name in _LISTS:
             skeleton[name] = f"\x00{name}\x00"
         text = json.dumps(skeleton, ensure_ascii=False, indent=2) + "\n"
-        for name in _LISTS:
-            placeholder = json.dumps(f"\x00{name}\x00")
-            if text.count(placeholder) != 1:
-                return briefing_json(briefing)
-            items = pieces[name]
-            text = text.replace(placeholder, "[\n" + ",\n".join(items) + "\n  ]" if items else "[]")
+        placeholders = {name: json.dumps(f"\x00{name}\x00") for name in _LISTS}
+        if runs is None or any(text.count(p) != 1 for p in placeholders.values()):
+            yield briefing_json(briefing)
+            return
+        items = {"articles": self._articles(briefing, quotes=False), "quotes": self._articles(briefing, quotes=True),
+                 "events": self._events(briefing), "stances": self._stances(runs)}
+        sizes = {"articles": len(briefing.articles), "quotes": sum(len(a.quotes) for a in briefing.articles),
+                 "events": len(briefing.events), "stances": len(briefing.stances)}
+        out = _Chunks()
+        cursor = 0
+        for name in sorted(_LISTS, key=lambda n: text.index(placeholders[n])):
+            at = text.index(placeholders[name])
+            yield from out.add(text[cursor:at])
+            cursor = at + len(placeholders[name])
+            if not sizes[name]:
+                yield from out.add("[]")
+                continue
+            yield from out.add("[\n")
+            for n, item in enumerate(items[name]):
+                yield from out.add(",\n" + item if n else item)
+            yield from out.add("\n  ]")
+        yield from out.add(text[cursor:])
+        yield from out.flush()
         if self.cache:
-            used = {b"e" + d for d in self.keys.event.values()}
-            self.cache.save_fragments(new, [k for k in stored if k[:1] == b"e" and k not in used][:100_000])
-        return text.encode("utf-8", "backslashreplace")
+            self.cache.save_fragments(self.new, [key for key in self.cache.fragment_keys() if key not in self.used])
+
+    def _cached(self, key: bytes, make) -> str:
+        self.used.add(key)
+        text = self.new.get(key) or (self.cache.fragment(key) if self.cache else None)
+        if text is None:
+            text = self.new[key] = make()
+        return text
+
+    def _articles(self, briefing: Briefing, quotes: bool) -> Iterator[str]:
+        for article in briefing.articles:
+            if quotes and not article.quotes:
+                continue
+            entry = self.articles.entries.get(article.slug)
+            if entry is not None and entry.data is not None:
+                texts = _joined(entry.data)
+            else:
+                key = b"a" + (entry.full if entry is not None else value_digest(article))
+                texts = self._cached(key, lambda: _joined(article_fragments(article)))
+            item, *quoted = texts.split("\x00")
+            yield from quoted if quotes else (item,)
+
+    def _events(self, briefing: Briefing) -> Iterator[str]:
+        for event in briefing.events:
+            yield self._cached(b"e" + self.keys.event[event.id], lambda: _item_text(
+                briefing_data(dataclasses.replace(_EMPTY, events=(event,)))["events"][0]))
+
+    def _stances(self, runs) -> Iterator[str]:
+        for run in runs:
+            texts = self._cached(b"s" + value_digest(run), lambda: "\x00".join(_item_text(item) for item in briefing_data(
+                dataclasses.replace(_EMPTY, stances=tuple(run)))["stances"]))
+            yield from texts.split("\x00")
+
+
+def _stance_runs(stances) -> list[list] | None:
+    """The stances as runs of one (leader, topic) history each (its last stance is the current one);
+    None when a history is not in one piece, which the export's items could not say."""
+    runs, seen = [], set()
+    for stance in stances:
+        pair = (stance.who, stance.topic)
+        if runs and (runs[-1][0].who, runs[-1][0].topic) == pair:
+            runs[-1].append(stance)
+        elif pair in seen:
+            return None
+        else:
+            seen.add(pair)
+            runs.append([stance])
+    return runs
+
+
+class _Chunks:
+    """Collects text and hands it on as UTF-8 in pieces of about 256 KB (as briefing_json encodes)."""
+
+    def __init__(self):
+        self.parts: list[str] = []
+        self.size = 0
+
+    def add(self, text: str) -> Iterator[bytes]:
+        self.parts.append(text)
+        self.size += len(text)
+        if self.size >= 1 << 18:
+            yield from self.flush()
+
+    def flush(self) -> Iterator[bytes]:
+        if self.parts:
+            yield "".join(self.parts).encode("utf-8", "backslashreplace")
+            self.parts, self.size = [], 0
 
 
 # ---------------------------------------------------------------------------
@@ -674,10 +749,10 @@ class Engine:
         """After the swap: remember the parses and the files of this build."""
         if not self.cache:
             return
-        changed, dropped, name_maps = self.articles.to_store(self.articles.files)
+        dropped, name_maps = self.articles.to_store(self.articles.files)
         records = {path: pickle.dumps(record, protocol=5) for path, record in made.records.items()}
         last = LastBuild(self.inputs, site_fingerprint(self.out), made.pages, diagnostics)
-        self.cache.save(changed, dropped, str(self.out), records, {f"last:{self.out}": last, "name-maps": name_maps})
+        self.cache.save(dropped, str(self.out), records, {f"last:{self.out}": last, "name-maps": name_maps})
 
     def close(self) -> None:
         if self.cache:

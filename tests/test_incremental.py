@@ -11,7 +11,6 @@ business and is replaced by a stub that records the calls.
 from __future__ import annotations
 
 import os
-import random
 import re
 import shutil
 import sqlite3

@@ -551,3 +551,38 @@ def test_browser_shows_errors_over_the_last_good_page_and_clears_them(project, t
         page.wait_for_function("t => document.querySelector('h1').textContent.includes(t)",
                                arg="Fixed and rebuilt", timeout=10_000)
         assert not _csp_problems(console), console
+
+
+def test_many_concurrent_clients_and_malformed_requests_are_survived(project, tmp_path):
+    """Sixty clients at once, some sending garbage, some a 10 kB path: every good request is still answered."""
+    import socket
+    from concurrent.futures import ThreadPoolExecutor
+
+    marker = b"TOP-SECRET-MARKER"
+    (tmp_path / "secret").write_bytes(marker)
+
+    def garbage(n: int) -> None:
+        with socket.create_connection((preview.host, preview.port), timeout=10) as raw:
+            raw.sendall([b"\x00\xff\x16\x03 nonsense\r\n\r\n", b"GET /" + b"a" * 10_000 + b" HTTP/1.1\r\n\r\n",
+                         b"GET /%%%%zz HTTP/1.1\r\nHost: x\r\n\r\n", b"GET"][n % 4])
+            try:
+                raw.recv(4096)
+            except OSError:
+                pass
+
+    def good(n: int):
+        path = ["", "timeline/", "leaders/vladimir-putin/", "../secret", "x" * 5000 + "/"][n % 5]
+        return path, preview.get("/" + path)
+
+    with serving(project, tmp_path) as preview:
+        with ThreadPoolExecutor(max_workers=30) as pool:
+            broken = [pool.submit(garbage, n) for n in range(20)]
+            answers = [pool.submit(good, n) for n in range(40)]
+            for future in broken:
+                future.result()
+            for future in answers:
+                path, (status, _, body) = future.result()
+                assert marker not in body
+                assert status == (404 if path.startswith(("../", "x")) else 200), (path[:20], status)
+        assert preview.process.poll() is None  # still running
+        assert preview.get("/")[0] == 200
