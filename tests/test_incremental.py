@@ -312,7 +312,12 @@ def test_any_sequence_of_edits_rebuilds_to_a_clean_build(tmp_path_factory, seque
             EDITS[name](project)
         except FileNotFoundError:  # deleting or renaming what an earlier step removed
             continue
-        build(project, out)
+        last_good = site_files(out)
+        try:
+            build(project, out)
+        except ContentError:  # an edit that breaks the content (the same topic added twice): the site stays
+            assert site_files(out) == last_good
+            continue
         assert_same_as_clean(project, out)
 
 
