@@ -61,7 +61,7 @@ from .exports import (DATA_PATH, ROBOTS_PATH, SITE_FEED_PATH, SITEMAP_PATH, brie
 from .feeds import leader_feed, site_feed
 from .model import Article, Briefing
 from .parallel import cores, parallel_map
-from .render import Page, Renderer, builtin_templates
+from .render import Deferred, Page, Renderer, builtin_templates
 from .sources import SourceFile
 from .text import MentionFinder
 from .urls import leader_feed_path
@@ -289,39 +289,9 @@ class OutputRecord:
     inode: int
 
 
-class Deferred:
-    """A page's context, made on first use: `pages.plan_pages` builds it with one of its *_context functions."""
-
-    def __init__(self, function, *args):
-        self.function, self.args = function, args
-        self._value = None
-
-    def make(self) -> dict:
-        if self._value is None:
-            self._value = self.function(*self.args)
-        return self._value
-
-    def drop(self) -> None:
-        self._value = None  # a large context is not kept once its page is written
-
-
 def planned_pages(briefing: Briefing) -> list[Page]:
-    """The pages `pages.plan_pages` plans, in its order, with each context deferred.
-
-    plan_pages makes each context as it yields the page, through the module's `*_context`
-    functions; those are swapped for `Deferred` while it runs, so planning costs nothing and
-    only the pages that need it have their context made. A context made any other way is
-    made at once, as plan_pages makes it: correct either way.
-    """
-    originals = {name: value for name, value in vars(page_plan).items()
-                 if name.endswith("_context") and callable(value)}
-    try:
-        for name, function in originals.items():
-            setattr(page_plan, name, functools.partial(Deferred, function))
-        return list(page_plan.plan_pages(briefing))
-    finally:
-        for name, function in originals.items():
-            setattr(page_plan, name, function)
+    """The pages `pages.plan_pages` plans, in its order; each context is made only when asked for."""
+    return list(page_plan.plan_pages(briefing))
 
 
 # Pages whose context reads articles only through what they report (title, source, key points,

@@ -24,7 +24,7 @@ from markupsafe import Markup
 
 from .model import Article, Briefing, Leader, Topic
 from .overview import overview
-from .render import Page
+from .render import Deferred, Page
 from .urls import article_path, articles_path, leader_path, leaders_path, timeline_path, topic_path, topics_path
 from .jsonld import jsonld_article, jsonld_leader, jsonld_site, jsonld_timeline
 from .views import (SEARCH_KINDS, SEARCH_PATH, Index, article_card, base_path, event_view, feed_of_leader,
@@ -38,19 +38,19 @@ LATEST_EVENTS = 6
 
 def plan_pages(briefing: Briefing) -> Iterator[Page]:
     ix = Index(briefing)
-    yield Page("", "summary.html", summary_context(ix))
-    yield Page(timeline_path(), "timeline.html", timeline_context(ix))
-    yield Page(leaders_path(), "leaders.html", leaders_context(ix))
+    yield Page("", "summary.html", Deferred(summary_context, ix))
+    yield Page(timeline_path(), "timeline.html", Deferred(timeline_context, ix))
+    yield Page(leaders_path(), "leaders.html", Deferred(leaders_context, ix))
     for leader in briefing.leaders:
-        yield Page(leader_path(leader.id), "leader.html", leader_context(ix, leader))
-    yield Page(topics_path(), "topics.html", topics_context(ix))
+        yield Page(leader_path(leader.id), "leader.html", Deferred(leader_context, ix, leader))
+    yield Page(topics_path(), "topics.html", Deferred(topics_context, ix))
     for topic in briefing.topics:
-        yield Page(topic_path(topic.id), "topic.html", topic_context(ix, topic))
-    yield Page(articles_path(), "articles.html", articles_context(ix))
+        yield Page(topic_path(topic.id), "topic.html", Deferred(topic_context, ix, topic))
+    yield Page(articles_path(), "articles.html", Deferred(articles_context, ix))
     for article in briefing.articles:
-        yield Page(article_path(article.slug), "article.html", article_context(ix, article))
-    yield Page(SEARCH_PATH, "search.html", search_context(ix))
-    yield Page("404.html", "404.html", not_found_context(ix))
+        yield Page(article_path(article.slug), "article.html", Deferred(article_context, ix, article))
+    yield Page(SEARCH_PATH, "search.html", Deferred(search_context, ix))
+    yield Page("404.html", "404.html", Deferred(not_found_context, ix))
 
 
 # ---------------------------------------------------------------------------

@@ -27,6 +27,22 @@ def builtin_templates() -> Path:
     return installed if installed.is_dir() else package.parent / "templates"
 
 
+class Deferred:
+    """A page's context, made on first use, so that planning a site costs nothing until a page is rendered."""
+
+    def __init__(self, function, *args):
+        self.function, self.args = function, args
+        self._value = None
+
+    def make(self) -> dict:
+        if self._value is None:
+            self._value = self.function(*self.args)
+        return self._value
+
+    def drop(self) -> None:
+        self._value = None  # a large context is not kept once its page is written
+
+
 @dataclass(frozen=True)
 class Page:
     path: str  # site path: 'leaders/x/' (written to leaders/x/index.html), 'feed.xml', '404.html'
@@ -151,7 +167,8 @@ class Renderer:
         try:
             template = self.env.get_template(page.template)
             # Template.generate() renders piece by piece; joined, the pieces are what render() returns.
-            pieces = template.generate(page.context, page=page.path, url=url, asset=asset, abs_url=abs_url)
+            context = page.context.make() if isinstance(page.context, Deferred) else page.context
+            pieces = template.generate(context, page=page.path, url=url, asset=asset, abs_url=abs_url)
             batch: list[str] = []
             for piece in pieces:
                 batch.append(piece)

@@ -351,7 +351,7 @@ def test_the_deferred_plan_is_the_plan(tmp_path):
     briefing, _ = load_briefing(fresh_project(tmp_path))
     planned = [(p.path, p.template, p.context.make() if hasattr(p.context, "make") else p.context)
                for p in planned_pages(briefing)]
-    assert planned == [(p.path, p.template, p.context) for p in plan_pages(briefing)]
+    assert planned == [(p.path, p.template, p.context.make()) for p in plan_pages(briefing)]
 
 
 TRICKY = list("aZ .-–—…'\"“”«»\t\n\r\u00a0\u2028İΣσςÉé_1") + ["--", "...", "  ", "ΟΔΟΣ", "\u0301"]
