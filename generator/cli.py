@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 from . import __version__
@@ -28,6 +30,21 @@ def base_url_option(value: str | None) -> str | None:
     if cleaned is None:
         raise UsageError(f"--base-url must be a path such as /briefing/ or an http(s) address, not '{value}'")
     return cleaned
+
+
+def source_date_option(value: str | None) -> datetime | None:
+    """SOURCE_DATE_EPOCH (reproducible-builds.org): the build's "generated at" time, in UTC."""
+    if value is None or value == "":
+        return None
+    try:
+        seconds = int(value.strip())
+        if seconds < 0 or str(seconds) != value.strip():
+            raise ValueError
+        return datetime.fromtimestamp(seconds, timezone.utc)
+    except (ValueError, OverflowError, OSError):
+        raise UsageError(f"SOURCE_DATE_EPOCH must be a whole number of seconds since 1970-01-01 UTC "
+                         f"(such as {int(datetime(2025, 3, 19, tzinfo=timezone.utc).timestamp())}), "
+                         f"not '{value}'") from None
 
 
 def _print_diagnostics(diagnostics) -> None:
@@ -65,7 +82,8 @@ def cmd_build(args) -> int:
 
     project = _project(args)
     out = Path(args.out).resolve() if args.out else project / "site"
-    result = build(project, out, base_url=base_url_option(args.base_url), strict=args.strict)
+    result = build(project, out, base_url=base_url_option(args.base_url), strict=args.strict,
+                   source_date=source_date_option(os.environ.get("SOURCE_DATE_EPOCH")))
     _print_diagnostics(result.diagnostics)
     print(f"briefing build: wrote {result.pages} pages to {out} in {result.seconds:.2f} s")
     return 0

@@ -9,6 +9,7 @@ and publish_git (a commit of the site as a branch's whole tree).
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from pathlib import Path
@@ -105,10 +106,11 @@ def run(args, project: Path) -> int:
         cname = _site_cname(project)
 
     if not args.no_build:
-        from .cli import base_url_option
+        from .cli import base_url_option, source_date_option
         from .pipeline import build
 
-        result = build(project, site, base_url=base_url_option(args.base_url), strict=args.strict)
+        result = build(project, site, base_url=base_url_option(args.base_url), strict=args.strict,
+                       source_date=source_date_option(os.environ.get("SOURCE_DATE_EPOCH")))
         for diagnostic in result.diagnostics:
             print(diagnostic.format(), file=sys.stderr)
         print(f"briefing deploy: built {result.pages} pages in {result.seconds:.2f} s")

@@ -287,6 +287,7 @@ def briefing_data(briefing: Briefing) -> dict:
             "base_url": briefing.base_url,
             "url": site_url(briefing, home_path()),
             "feed": SITE_FEED_PATH,
+            "generated_at": rfc3339(briefing.generated_at) if briefing.generated_at else None,
             "settings": {key: value for key, value in sorted(briefing.settings)},
         },
         "topics": [

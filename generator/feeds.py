@@ -2,8 +2,9 @@
 
 Pure functions of the model, built with xml.etree.ElementTree, so every field is
 escaped by a real serializer; characters XML cannot hold at all are replaced by
-U+FFFD. Deterministic: the feed's `updated` is the newest article's updated (or
-published) time, never the clock.
+U+FFFD. Deterministic: a leader's feed's `updated` is the newest of its articles'
+updated (or published) times, the site feed's the briefing's `generated_at`
+(SOURCE_DATE_EPOCH, else the newest article); never the clock.
 
 URLs and ids. With an absolute base_url (https://example.org/briefing/) links are
 absolute and ids are the absolute URLs of the pages. With a path-only base_url
@@ -19,6 +20,7 @@ if base_url is later made absolute.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from datetime import datetime
 from urllib.parse import quote
 
 from .exports import (
@@ -47,7 +49,7 @@ _EPOCH_YEAR = 1970  # for the tag id of a briefing without articles
 def site_feed(briefing: Briefing) -> bytes:
     """The site's Atom feed (at SITE_FEED_PATH, 'feed.xml'): every article, newest first."""
     return _feed(briefing, briefing.articles, SITE_FEED_PATH, home_path(),
-                 briefing.title, briefing.description)
+                 briefing.title, briefing.description, briefing.generated_at)
 
 
 def leader_feed(briefing: Briefing, leader: Leader | str) -> bytes:
@@ -91,12 +93,13 @@ def _id(briefing: Briefing, year: int, path: str) -> str:
     return _tag_id(briefing, year, path)
 
 
-def _feed(briefing: Briefing, articles, path: str, alternate: str, title: str, subtitle: str) -> bytes:
+def _feed(briefing: Briefing, articles, path: str, alternate: str, title: str, subtitle: str,
+          updated: datetime | None = None) -> bytes:
     articles = tuple(articles)
     oldest = min((a.published for a in briefing.articles), key=lambda d: d.timestamp(), default=None)
     feed_year = oldest.year if oldest else _EPOCH_YEAR
     # An empty feed (a leader no article mentions) takes the briefing's last change, then the epoch.
-    updated = newest(articles) or newest(briefing.articles)
+    updated = updated or newest(articles) or newest(briefing.articles)
 
     feed = ET.Element("feed", {"xmlns": ATOM_NS, XML_LANG: xml_text(briefing.language)})
     _text(feed, "id", _id(briefing, feed_year, path))

@@ -322,7 +322,8 @@ class Keys:
                            value_digest((b.settings, b.topics)),
                            tuple(tuple(vars(a.source).values()) for a in b.articles),
                            tuple(sorted((name, path) for name, (path, _) in renderer.assets.items())))
-        self.heads = digest(tuple(head[a.slug] for a in b.articles), tuple(self.leader.items()), timeline)
+        self.heads = digest(tuple(head[a.slug] for a in b.articles), tuple(self.leader.items()), timeline,
+                            b.generated_at.isoformat() if b.generated_at else None)
         self.everything = digest(self.heads, tuple(self.full.values()))
         self.renderer, self.articles, self.cache = renderer, articles, articles.cache
 

@@ -139,6 +139,9 @@ class Briefing:
     articles: tuple[Article, ...]  # newest first
     events: tuple[Event, ...]  # in timeline order
     stances: tuple[Stance, ...]  # oldest first, with changes marked
+    # When this site was made, for readers and programs: SOURCE_DATE_EPOCH when the build is given
+    # one, else the newest article's last change; never the wall clock, so builds are reproducible.
+    generated_at: datetime | None = None
 
     def setting(self, key: str, default=None):
         return dict(self.settings).get(key, default)

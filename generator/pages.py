@@ -63,6 +63,7 @@ def summary_context(ix: Index) -> dict:
                         jsonld=jsonld_site(briefing))
     context.update({
         "updated": timestamp_view((newest.updated or newest.published) if newest else None),
+        "generated": timestamp_view(briefing.generated_at),
         "lead": articles[0] if articles else None,
         "earlier": articles[1:],
         "matrix": stance_matrix(ix),

@@ -14,14 +14,16 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from datetime import datetime
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
+from zoneinfo import ZoneInfo
 
 from . import search
 from .assemble import assemble, parse_each
 from .errors import ContentError, Diagnostic, Report
-from .exports import DATA_PATH, ROBOTS_PATH, SITE_FEED_PATH, SITEMAP_PATH, briefing_json, robots, sitemap
+from .exports import DATA_PATH, ROBOTS_PATH, SITE_FEED_PATH, SITEMAP_PATH, briefing_json, newest, robots, sitemap
 from .feeds import leader_feed, site_feed
 from .incremental import Engine, Keys, OutputBuilder, build_outputs, plan_outputs
 from .model import Briefing
@@ -51,8 +53,11 @@ def check(project: Path) -> Report:
 
 
 def load_briefing(project: Path, strict: bool = False, base_url: str | None = None,
-                  parse_articles=parse_each) -> tuple[Briefing, Report]:
-    """The validated model, or ContentError naming every problem."""
+                  parse_articles=parse_each, source_date: datetime | None = None) -> tuple[Briefing, Report]:
+    """The validated model, or ContentError naming every problem.
+
+    `source_date` (SOURCE_DATE_EPOCH) is the site's "generated at" time; without it, the newest
+    article's last change is."""
     report = Report()
     briefing = assemble(load_content(project, report), report, parse_articles)
     if briefing is None or report.failed(strict):
@@ -60,7 +65,8 @@ def load_briefing(project: Path, strict: bool = False, base_url: str | None = No
         raise ContentError(_failure_summary(report, strict), problems)
     if base_url is not None:
         briefing = dataclasses.replace(briefing, base_url=_normalise_base_url(base_url))
-    return briefing, report
+    generated = source_date.astimezone(ZoneInfo(briefing.timezone)) if source_date else newest(briefing.articles)
+    return dataclasses.replace(briefing, generated_at=generated), report
 
 
 def render_site(project: Path, briefing: Briefing) -> Iterator[tuple[str, bytes]]:
@@ -79,15 +85,17 @@ def render_site(project: Path, briefing: Briefing) -> Iterator[tuple[str, bytes]
     yield ROBOTS_PATH, robots(briefing)
 
 
-def build(project: Path, out: Path, base_url: str | None = None, strict: bool = False) -> BuildResult:
+def build(project: Path, out: Path, base_url: str | None = None, strict: bool = False,
+          source_date: datetime | None = None) -> BuildResult:
     started = time.perf_counter()
-    engine = Engine(project, out, (base_url, strict))
+    engine = Engine(project, out, (base_url, strict, source_date))
     try:
         last = engine.up_to_date()  # nothing changed since the last build into `out`: nothing to do
         if last is not None:
             return BuildResult(last.pages, time.perf_counter() - started, last.diagnostics)
         # Load, parse and validate (unchanged articles come from the cache), model.
-        briefing, report = load_briefing(project, strict, base_url, engine.article_cache().parse_articles)
+        briefing, report = load_briefing(project, strict, base_url, engine.article_cache().parse_articles,
+                                         source_date)
         # Plan: every file of the site, with the key of what it is made from.
         renderer = Renderer(project, briefing.base_url)
         outputs = plan_outputs(briefing, Keys(briefing, engine.articles, renderer), renderer)

@@ -46,6 +46,9 @@ def add_arguments(parser) -> None:
 
 
 def run(args, project) -> int:
+    from .cli import source_date_option
+
+    source_date_option(os.environ.get("SOURCE_DATE_EPOCH"))  # a bad value stops here, not in every build
     return asyncio.run(_serve(args, Path(project)))
 
 

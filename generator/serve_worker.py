@@ -32,11 +32,13 @@ def diagnostic_dict(d) -> dict:
 
 
 def build_once(request: dict) -> dict:
+    from .cli import source_date_option
     from .errors import BriefingError
     from .pipeline import build
 
     try:
-        result = build(Path(request["project"]), Path(request["out"]), base_url=request.get("base_url"))
+        result = build(Path(request["project"]), Path(request["out"]), base_url=request.get("base_url"),
+                       source_date=source_date_option(os.environ.get("SOURCE_DATE_EPOCH")))
     except BriefingError as error:
         return {"ok": False, "pages": 0, "seconds": 0.0, "message": str(error),
                 "diagnostics": [diagnostic_dict(d) for d in error.diagnostics]}

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -246,7 +248,55 @@ def test_bundled_site_does_not_depend_on_the_clock(tmp_path, monkeypatch):
     one, two = tmp_path / "one", tmp_path / "two"
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1742342400")
     assert main(["build", str(REPO), "--out", str(one)]) == 0
-    monkeypatch.delenv("SOURCE_DATE_EPOCH")
-    os.utime(REPO / "content/site.yaml")  # a touched file must not change the output either
+    os.utime(REPO / "content/site.yaml")  # a touched file must not change the output
+    time.sleep(1.1)  # nor a later second on the clock
     assert main(["build", str(REPO), "--out", str(two)]) == 0
     assert _digest(one) == _digest(two)
+
+
+def _generated_at(site: Path) -> tuple[str, str, str]:
+    """What the summary page, data/briefing.json and the site feed say of when the site was made."""
+    summary = re.search(r'<p class="generated">Site generated <time datetime="([^"]+)">([^<]+)</time>',
+                        (site / "index.html").read_text())
+    feed = re.search(r"<updated>([^<]+)</updated>", (site / "feed.xml").read_text())
+    data = json.loads((site / "data/briefing.json").read_text())["site"]["generated_at"]
+    return summary.group(1) + " / " + summary.group(2), data, feed.group(1)
+
+
+def test_generated_at_is_source_date_epoch_else_the_newest_article(tmp_path, monkeypatch):
+    project = write_project(tmp_path / "p", project_files())
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    assert main(["build", str(project)]) == 0
+    # The only article was published on 19 March 2025 (a date: midnight in the site's zone, UTC+1).
+    assert _generated_at(project / "site") == ("2025-03-19T00:00:00+01:00 / 19 March 2025, 00:00 (UTC+01:00)",
+                                               "2025-03-19T00:00:00+01:00", "2025-03-19T00:00:00+01:00")
+    before = _digest(project / "site")
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")  # 2026-01-01T00:00:00Z
+    monkeypatch.setenv("BRIEFING_VERIFY_INCREMENTAL", "1")  # a page its key would wrongly skip fails the build
+    assert main(["build", str(project)]) == 0
+    assert _generated_at(project / "site") == ("2026-01-01T01:00:00+01:00 / 1 January 2026, 01:00 (UTC+01:00)",
+                                               "2026-01-01T01:00:00+01:00", "2026-01-01T01:00:00+01:00")
+    after = _digest(project / "site")
+    changed = {path for path in before.keys() | after.keys()
+               if before.get(path) != after.get(path) and not path.startswith("pagefind/")}
+    assert changed == {"index.html", "feed.xml", "data/briefing.json"}
+
+    # The incremental result is what a clean build gives.
+    assert main(["build", str(project), "--out", str(tmp_path / "clean")]) == 0
+    assert _digest(tmp_path / "clean") == after
+
+
+@pytest.mark.parametrize("value", ["yesterday", "1.5", "-1", "1e9", "99999999999999999999", " 12 3"])
+def test_a_bad_source_date_epoch_is_a_usage_error(tmp_path, monkeypatch, capsys, value):
+    project = write_project(tmp_path / "p", project_files())
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    assert main(["build", str(project)]) == 0
+    before = _digest(project / "site")
+    capsys.readouterr()
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", value)
+    assert main(["build", str(project)]) == 2
+    err = capsys.readouterr().err
+    assert "SOURCE_DATE_EPOCH must be a whole number of seconds since 1970-01-01 UTC" in err
+    assert f"not '{value}'" in err and "Traceback" not in err
+    assert _digest(project / "site") == before
