@@ -29,7 +29,7 @@ from .incremental import Engine, Keys, OutputBuilder, build_outputs, plan_output
 from .model import Briefing
 from .pages import plan_pages
 from .render import Renderer
-from .search import index_site
+from .search import index_site, refresh_index
 from .sources import load_content
 from .urls import leader_feed_path
 from .write import SiteWriter
@@ -43,6 +43,9 @@ class BuildResult:
     pages: int
     seconds: float
     diagnostics: list[Diagnostic]
+    # True when pages changed but the search index was left as it was (build(search=False)):
+    # search.refresh_index brings it up to date.
+    search_stale: bool = False
 
 
 def check(project: Path) -> Report:
@@ -86,7 +89,9 @@ def render_site(project: Path, briefing: Briefing) -> Iterator[tuple[str, bytes]
 
 
 def build(project: Path, out: Path, base_url: str | None = None, strict: bool = False,
-          source_date: datetime | None = None) -> BuildResult:
+          source_date: datetime | None = None, search: bool = True) -> BuildResult:
+    """Build the site into `out`. With search=False the previous search index is kept even when pages
+    changed (the preview indexes afterwards, so that a save shows without waiting for Pagefind)."""
     started = time.perf_counter()
     engine = Engine(project, out, (base_url, strict, source_date))
     try:
@@ -104,7 +109,7 @@ def build(project: Path, out: Path, base_url: str | None = None, strict: bool = 
         try:
             made = build_outputs(outputs, OutputBuilder(writer, renderer, engine.previous_outputs(), engine.verify),
                                  engine.jobs)
-            if made.written or not writer.link_tree(SEARCH_INDEX_DIR):
+            if search and made.written or not writer.link_tree(SEARCH_INDEX_DIR):
                 index_site(writer.staging, briefing)
             writer.commit()
         except BaseException:
@@ -112,9 +117,21 @@ def build(project: Path, out: Path, base_url: str | None = None, strict: bool = 
             raise
         diagnostics = report.sorted()
         engine.save(made, diagnostics)
-        return BuildResult(made.pages, time.perf_counter() - started, diagnostics)
+        return BuildResult(made.pages, time.perf_counter() - started, diagnostics,
+                           search_stale=not search and bool(made.written))
     finally:
         engine.close()
+
+
+def refresh_search(project: Path, out: Path, base_url: str | None = None,
+                   source_date: datetime | None = None) -> search.SearchResult | None:
+    """Bring the search index of a site built with build(search=False) up to date, in place."""
+    engine = Engine(project, out, (base_url, False, source_date))
+    try:
+        briefing, _ = load_briefing(project, False, base_url, engine.article_cache().parse_articles, source_date)
+    finally:
+        engine.close()
+    return refresh_index(out, briefing)
 
 
 def _failure_summary(report: Report, strict: bool) -> str:

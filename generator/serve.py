@@ -208,7 +208,7 @@ async def _serve(args, project: Path) -> int:
             with contextlib.suppress(RuntimeError):  # the loop is already closed: we are stopping
                 loop.call_soon_threadsafe(outcome, result)
 
-        rebuilder = Rebuilder(project, state.root, args.base_url, watched_roots(project), report)
+        rebuilder = Rebuilder(project, state.root, args.base_url, watched_roots(project), report, note=log)
         rebuilder.start()
         await stop.wait()
         return 0

@@ -11,6 +11,12 @@ the builds, so builds never overlap and the logic stays in one place:
 
 The builds themselves run in a child process (`serve_worker`), which the
 server can kill at once when it stops.
+
+Builds leave the search index as it was, so that a save shows without waiting
+for Pagefind (seconds on a large briefing). Once the saves have been quiet
+for INDEX_QUIET seconds, the same process brings the index up to date in the
+background; a save while it runs stops it (the process is killed and a new
+one builds), and the index is brought up to date after that build instead.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from typing import Callable
 
 POLL = 0.05  # seconds between two scans of the watched trees
 QUIET = 0.1  # seconds without a change before a burst counts as finished
+INDEX_QUIET = 0.5  # seconds after a build, without a change, before the search index is brought up to date
 
 _IGNORED_DIRS = {".git", ".hg", ".svn", "__pycache__", "node_modules"}
 _IGNORED_SUFFIXES = ("~", ".swp", ".swo", ".swx", ".tmp", ".part", ".crdownload")
@@ -118,10 +125,12 @@ class Worker:
             env=env, text=True, encoding="utf-8", bufsize=1,
         )
 
-    def build(self, project: Path, out: Path, base_url: str | None) -> dict | None:
-        """The worker's reply, or None when it died (killed at shutdown, or crashed)."""
+    def build(self, project: Path, out: Path, base_url: str | None, op: str = "build") -> dict | None:
+        """The worker's reply, or None when it died (killed at shutdown, or crashed). `op` 'index' brings
+        the search index of the last build up to date instead (see serve_worker)."""
+        request = {"op": op, "project": str(project), "out": str(out), "base_url": base_url}
         try:
-            self.process.stdin.write(json.dumps({"project": str(project), "out": str(out), "base_url": base_url}) + "\n")
+            self.process.stdin.write(json.dumps(request) + "\n")
             self.process.stdin.flush()
             line = self.process.stdout.readline()
         except (OSError, ValueError):
@@ -149,7 +158,7 @@ class Rebuilder(threading.Thread):
     """Polls the watched paths, debounces, builds, and reports every outcome to `report` (from this thread)."""
 
     def __init__(self, project: Path, out: Path, base_url: str | None, roots: list[Path],
-                 report: Callable[[BuildOutcome], None]):
+                 report: Callable[[BuildOutcome], None], note: Callable[[str], None] = print):
         super().__init__(name="briefing-rebuilder", daemon=True)
         self.project = project
         self.out = out
@@ -159,8 +168,12 @@ class Rebuilder(threading.Thread):
         self.stopping = threading.Event()
         self._worker_lock = threading.Lock()
         self.worker: Worker | None = None
+        self.note = note  # for what the search indexing in the background has to say
         self.builds = 0  # builds run, good or bad
         self._saved_at = 0.0  # the newest save of the pending burst
+        self._index_due = False  # a build changed pages since the search index was last brought up to date
+        self._indexer: threading.Thread | None = None
+        self._built_at = 0.0
 
     def run(self) -> None:
         before = snapshot(self.roots)
@@ -176,10 +189,15 @@ class Rebuilder(threading.Thread):
                     pending |= changes
                     last_change = time.monotonic()
                     self._saved_at = max(self._saved_at, save_time(changes, after))
+                    self._stop_indexing()
                 elif pending and time.monotonic() - last_change >= QUIET:
                     burst, pending = sorted(pending), set()
                     saved_at, self._saved_at = self._saved_at, 0.0
                     self._build(burst, saved_at)
+                elif self._index_due and not pending and self._indexer is None \
+                        and time.monotonic() - max(last_change, self._built_at) >= INDEX_QUIET:
+                    self._indexer = threading.Thread(target=self._index, name="briefing-indexer", daemon=True)
+                    self._indexer.start()
             except Exception:  # a bug here must not silently end the rebuilding
                 traceback.print_exc()
                 time.sleep(1)
@@ -198,6 +216,9 @@ class Rebuilder(threading.Thread):
         if self.stopping.is_set():
             return
         self.builds += 1
+        self._built_at = time.monotonic()
+        if reply is not None and reply.get("search_stale"):
+            self._index_due = True
         if reply is None:
             reply = {"ok": False, "pages": 0, "seconds": 0.0, "diagnostics": [],
                      "message": "the build process died (see the messages above); the next save tries again"}
@@ -206,6 +227,35 @@ class Rebuilder(threading.Thread):
             message=reply["message"], diagnostics=reply["diagnostics"],
             changed=[self._relative(p) for p in changed], saved_at=saved_at,
         ))
+
+    def _index(self) -> None:
+        """Bring the search index up to date (on a thread of its own, so that saves are still seen)."""
+        with self._worker_lock:
+            if self.stopping.is_set() or self.worker is None or not self.worker.alive():
+                self._indexer = None
+                return
+            worker = self.worker
+        self._index_due = False
+        reply = worker.build(self.project, self.out, self.base_url, op="index")
+        if reply is None or not reply["ok"]:
+            self._index_due = reply is None  # stopped by a save: again after its build; a failure: not forever
+            if reply is not None:
+                self.note(f"the search index could not be brought up to date: {reply['message']}")
+        elif reply.get("changed"):
+            self.note(f"search index brought up to date in {reply['seconds']:.2f} s")
+        self._indexer = None
+
+    def _stop_indexing(self) -> None:
+        """A save came: stop the indexing in progress, if any, by killing its process."""
+        indexer = self._indexer
+        if indexer is None or not indexer.is_alive():
+            return
+        with self._worker_lock:
+            if self.worker is not None:
+                self.worker.kill()
+                self.worker = None
+        indexer.join()
+        self._index_due = True
 
     def _relative(self, path: str) -> str:
         try:

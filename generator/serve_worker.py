@@ -8,10 +8,14 @@ The preview server runs its builds here, in a child process, so that
   waiting for a long build, then removes the temporary output directory.
 
 Protocol (stdin/stdout, UTF-8 JSON, one object per line):
-request  {"project": str, "out": str, "base_url": str | null}
-reply    {"ok": bool, "pages": int, "seconds": float, "message": str,
+request  {"op": "build", "project": str, "out": str, "base_url": str | null}
+reply    {"ok": bool, "pages": int, "seconds": float, "message": str, "search_stale": bool,
           "diagnostics": [{"path", "line", "col", "severity", "message", "text"}]}
-where `text` is `Diagnostic.format()`, exactly what `briefing check` prints.
+where `text` is `Diagnostic.format()`, exactly what `briefing check` prints. A
+build leaves the search index as it was (search_stale: pages changed since);
+request  {"op": "index", "project": str, "out": str, "base_url": str | null}
+reply    {"ok": bool, "seconds": float, "message": str, "changed": bool}
+brings it up to date in place (search.refresh_index).
 Anything the build itself prints goes to stderr.
 """
 
@@ -22,6 +26,7 @@ import json
 import os
 import signal
 import sys
+import time
 import traceback
 from pathlib import Path
 
@@ -34,20 +39,26 @@ def diagnostic_dict(d) -> dict:
 def build_once(request: dict) -> dict:
     from .cli import source_date_option
     from .errors import BriefingError
-    from .pipeline import build
+    from .pipeline import build, refresh_search
 
+    project, out, base_url = Path(request["project"]), Path(request["out"]), request.get("base_url")
     try:
-        result = build(Path(request["project"]), Path(request["out"]), base_url=request.get("base_url"),
-                       source_date=source_date_option(os.environ.get("SOURCE_DATE_EPOCH")))
+        source_date = source_date_option(os.environ.get("SOURCE_DATE_EPOCH"))
+        if request.get("op") == "index":
+            started = time.perf_counter()
+            result = refresh_search(project, out, base_url=base_url, source_date=source_date)
+            return {"ok": True, "seconds": time.perf_counter() - started, "message": "",
+                    "changed": result is not None and not result.reused}
+        result = build(project, out, base_url=base_url, source_date=source_date, search=False)
     except BriefingError as error:
-        return {"ok": False, "pages": 0, "seconds": 0.0, "message": str(error),
+        return {"ok": False, "pages": 0, "seconds": 0.0, "message": str(error), "search_stale": False,
                 "diagnostics": [diagnostic_dict(d) for d in error.diagnostics]}
     except Exception as error:  # an internal error is a bug; keep serving and say so
         traceback.print_exc()
-        return {"ok": False, "pages": 0, "seconds": 0.0,
-                "message": f"internal error: {type(error).__name__}: {error} (please report it)", "diagnostics": []}
+        return {"ok": False, "pages": 0, "seconds": 0.0, "search_stale": False, "diagnostics": [],
+                "message": f"internal error: {type(error).__name__}: {error} (please report it)"}
     return {"ok": True, "pages": result.pages, "seconds": result.seconds, "message": "",
-            "diagnostics": [diagnostic_dict(d) for d in result.diagnostics]}
+            "search_stale": result.search_stale, "diagnostics": [diagnostic_dict(d) for d in result.diagnostics]}
 
 
 def main() -> int:

@@ -84,18 +84,27 @@ class SiteWriter:
 
     def commit(self) -> None:
         os.chmod(self.staging, 0o755)
-        if not self.out.exists():
-            os.rename(self.staging, self.out)
-        elif _exchange(self.staging, self.out):
-            shutil.rmtree(self.staging, ignore_errors=True)  # after the swap it holds the old site
-        else:
-            retired = self.out.parent / (_RETIRED.format(name=self.out.name) + self.staging.name.rsplit("-", 1)[-1])
-            os.rename(self.out, retired)
-            os.rename(self.staging, self.out)
-            shutil.rmtree(retired, ignore_errors=True)
+        replace_dir(self.staging, self.out,
+                    self.out.parent / (_RETIRED.format(name=self.out.name) + self.staging.name.rsplit("-", 1)[-1]))
 
     def abort(self) -> None:
         shutil.rmtree(self.staging, ignore_errors=True)
+
+
+def replace_dir(new: Path, old: Path, retired: Path | None = None) -> None:
+    """Put the directory `new` where `old` is, in one step where the system can, and delete the old one.
+
+    Without an atomic exchange, `old` is first renamed to `retired` (which `recover` restores
+    when the process dies before the second rename)."""
+    if not old.exists():
+        os.rename(new, old)
+    elif _exchange(new, old):
+        shutil.rmtree(new, ignore_errors=True)  # after the swap it holds the old directory
+    else:
+        retired = retired or old.parent / f".{old.name}.retired-{os.getpid()}"
+        os.rename(old, retired)
+        os.rename(new, old)
+        shutil.rmtree(retired, ignore_errors=True)
 
 
 def _link_or_copy(source, target) -> None:

@@ -27,7 +27,7 @@ from quality import (axe_violations, blocked_external_requests, browser, format_
 from webtools import fetch
 
 from generator.cli import main
-from generator.pipeline import load_briefing
+from generator.pipeline import build, load_briefing, refresh_search
 from generator.search import INDEX_DIR, STAMP, index_site
 
 SLUG = "putin-agrees-energy-pause-refuses-full-ceasefire"
@@ -421,6 +421,28 @@ def test_the_index_is_rebuilt_only_when_pages_change(tmp_path, briefing):
     assert _digests(elsewhere / INDEX_DIR) == before
 
 
+def test_a_build_without_search_leaves_the_index_and_refresh_catches_up(tmp_path):
+    """What the preview does: the pages first, the index afterwards, in place; it ends as a full build does."""
+    project = tmp_path / "project"
+    shutil.copytree(REPO / "content", project / "content")
+    site = tmp_path / "site"
+    assert build(project, site).search_stale is False
+    before = _digests(site / INDEX_DIR)
+
+    article = project / "content/articles" / f"{SLUG}.md"
+    article.write_text(article.read_text() + "\nA Blorptank accord was mentioned too.\n")
+    result = build(project, site, search=False)
+    assert result.search_stale and _digests(site / INDEX_DIR) == before
+    assert "Blorptank" in (site / f"articles/{SLUG}/index.html").read_text()
+
+    refreshed = refresh_search(project, site)
+    assert not refreshed.reused
+    assert refresh_search(project, site).reused  # nothing more to do
+    assert build(project, tmp_path / "clean").search_stale is False
+    assert _digests(site / INDEX_DIR) == _digests(tmp_path / "clean" / INDEX_DIR) != before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging left behind
+
+
 # ---------------------------------------------------------------------------
 # Without Pagefind
 
@@ -507,6 +529,22 @@ def test_search_works_in_briefing_serve(tmp_path, chromium):
         assert (first["kind"], first["title"]) == ("Leader", "Volodymyr Zelenskyy")
         assert first["href"] == url + "leaders/volodymyr-zelenskyy/"
         assert [e for e in reader.errors if "Content Security Policy" in e or "WebAssembly" in e] == []
+        reader.close()
+
+        # A save reloads the browser first; the index follows in the background, and then finds the new words.
+        article = project / "content/articles" / f"{SLUG}.md"
+        article.write_text(article.read_text() + "\nThe quixotically named Blorptank accord was mentioned too.\n")
+        deadline = time.monotonic() + 60
+        while not any("search index brought up to date" in line for line in lines):
+            assert time.monotonic() < deadline and process.poll() is None, "\n".join(lines)
+            time.sleep(0.1)
+        rebuilt = next(n for n, line in enumerate(lines) if re.search(r"rebuilt in .*reload sent", line))
+        indexed = next(n for n, line in enumerate(lines) if "search index brought up to date" in line)
+        assert rebuilt < indexed, "\n".join(lines)
+        reader = Reader(chromium, url).open("search/")
+        reader.search("Blorptank")
+        hits = [r["href"] for r in reader.results()]
+        assert hits and re.fullmatch(re.escape(url + f"articles/{SLUG}/") + r"#p\d+", hits[0]), hits  # its paragraph
         reader.close()
     finally:
         process.terminate()
