@@ -76,11 +76,23 @@ def _leader(briefing: Briefing, leader: Leader) -> dict:
     return data
 
 
+def _leader_ref(briefing: Briefing, leader: Leader) -> dict:
+    """A leader named by its page's node (see jsonld_leader's @id) with just the name, where the
+    full description would be repeated many times over: the timeline names each leader once per
+    event, and its size (and what a new role or alias makes it rebuild) would grow with that."""
+    return {"@type": "Person" if leader.kind != "organization" else "Organization",
+            "@id": _leader_id(briefing, leader), "name": leader.name}
+
+
+def _leader_id(briefing: Briefing, leader: Leader) -> str:
+    return site_url(briefing, leader_path(leader.id)) + "#leader"
+
+
 def jsonld_leader(briefing: Briefing, leader: Leader) -> dict:
     """A leader's page: a schema.org Person (kind 'person') or Organization, with jobTitle (a
     person's role; an organization's role is its description), nationality (a person) or
     location (an organization) from `country`, sameAs its Wikidata entity, and url its page."""
-    return {"@context": CONTEXT, **_leader(briefing, leader)}
+    return {"@context": CONTEXT, "@id": _leader_id(briefing, leader), **_leader(briefing, leader)}
 
 
 def jsonld_article(briefing: Briefing, article: Article) -> dict:
@@ -131,7 +143,7 @@ def _event(briefing: Briefing, event: Event) -> dict:
     data["description"] = description
     data["url"] = site_url(briefing, event_url(event.id))
     leaders = briefing.leader_by_id
-    about = [_leader(briefing, leaders[i]) for i in event.who if i in leaders]
+    about = [_leader_ref(briefing, leaders[i]) for i in event.who if i in leaders]
     if about:
         data["about"] = about
     articles = briefing.article_by_slug
@@ -155,7 +167,7 @@ def jsonld_event(briefing: Briefing, event: Event) -> dict:
     written (EDTF iso_start/iso_end: '2025-02', '2025-03-18'; a season or X digits give the
     months or years they cover; an open or unknown end gives no endDate), a description
     holding the date as displayed (with its qualifiers) and the editor's note, the leaders
-    involved as `about`, the reports as `subjectOf`, and url the event's anchor on the
+    involved as `about` (by @id: their name and a reference to their page's node), the reports as `subjectOf`, and url the event's anchor on the
     timeline page ('timeline/#event-<id>'). eventStatus is left out: these are news events, not scheduled ones."""
     return {"@context": CONTEXT, **_event(briefing, event)}
 

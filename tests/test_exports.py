@@ -437,6 +437,12 @@ def test_jsonld_leader_site_event_timeline(small, bundled):
     g7 = by_name["Russia is expelled from the G7 group of rich democracies (as reported)"]
     assert g7["startDate"] == "2018" and "endDate" not in g7  # year precision, as written
     assert g7["url"] == "/timeline/#event-russia-expelled-from-g7"
+    # Leaders are named by reference to their own page's node, not described again for every event.
+    nodes = {jsonld_leader(bundled, leader)["@id"]: leader for leader in bundled.leaders}
+    about = [who for i in items for who in i["item"].get("about", [])]
+    assert about and all(set(who) == {"@type", "@id", "name"} and nodes[who["@id"]].name == who["name"]
+                         for who in about)
+    assert next(iter(nodes)) == "/leaders/" + next(iter(nodes.values())).id + "/#leader"
 
 
 class _Scripts(html.parser.HTMLParser):
