@@ -52,7 +52,7 @@ class SiteWriter:
 
     def link(self, path: str) -> None:
         """Take `path` over from the previous site unchanged: a hard link (a copy where links fail)."""
-        _link_or_copy(self.out / path, self._target(path))
+        link_or_copy(self.out / path, self._target(path))
         self.count += 1
 
     def discard(self, path: str) -> None:
@@ -65,7 +65,7 @@ class SiteWriter:
         source = self.out / folder
         if not source.is_dir() or source.is_symlink():
             return False
-        shutil.copytree(source, self.staging / folder, copy_function=_link_or_copy, dirs_exist_ok=True)
+        shutil.copytree(source, self.staging / folder, copy_function=link_or_copy, dirs_exist_ok=True)
         return True
 
     def stat(self, path: str) -> os.stat_result:
@@ -107,7 +107,7 @@ def replace_dir(new: Path, old: Path, retired: Path | None = None) -> None:
         shutil.rmtree(retired, ignore_errors=True)
 
 
-def _link_or_copy(source, target) -> None:
+def link_or_copy(source, target) -> None:
     try:
         os.link(source, target, follow_symlinks=False)
     except OSError as error:

@@ -9,6 +9,7 @@ of the search page with results go to test-artifacts/screenshots/search-*.png.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -21,7 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from helpers import REPO
+from helpers import ARTICLE, REPO, project_files, write_project
 from quality import (axe_violations, blocked_external_requests, browser, format_axe, format_vnu, require_axe,
                      require_vnu, screenshot, static_server, vnu_check)
 from webtools import fetch
@@ -441,6 +442,93 @@ def test_a_build_without_search_leaves_the_index_and_refresh_catches_up(tmp_path
     assert build(project, tmp_path / "clean").search_stale is False
     assert _digests(site / INDEX_DIR) == _digests(tmp_path / "clean" / INDEX_DIR) != before
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging left behind
+
+
+# ---------------------------------------------------------------------------
+# A large briefing's index, in bundles
+
+WORDS = ["amber", "basalt", "cobalt", "dolomite", "emerald", "feldspar", "garnet", "hematite",
+         "jasper", "kyanite", "lapis", "malachite", "nephrite", "obsidian", "peridot", "quartz"]
+
+
+def _many_articles(root: Path) -> Path:
+    files = project_files()
+    for n, word in enumerate(WORDS):
+        files[f"content/articles/a-{n:02d}.md"] = (
+            ARTICLE.replace("id: meeting", f"id: meeting-{n}")
+                   .replace("what: Berg and Vik meet", f"what: Berg and Vik meet over {word}")
+                   .replace("published: 2025-03-19", f"published: 2025-02-{n + 1:02d}")
+            + f"\nThey spoke of {word} at length.\n")
+    return write_project(root, files)
+
+
+@pytest.fixture(scope="module")
+def bundled_sites(tmp_path_factory):
+    """One briefing of 17 articles indexed whole, and again in 8 bundles of two or three articles."""
+    root = tmp_path_factory.mktemp("bundles")
+    project = _many_articles(root / "project")
+    whole, split = root / "whole", root / "split"
+    assert build(project, whole).pages
+    shutil.copytree(whole, split, ignore=shutil.ignore_patterns(INDEX_DIR))
+    briefing_ = load_briefing(project)[0]
+    result = index_site(split, briefing_, previous=root / "none", shard_articles=3)
+    assert (result.bundles, result.indexed) == (9, 9)  # the leaders' and topics' pages, and 8 of the rest
+    return project, briefing_, whole, split
+
+
+def test_a_large_index_is_split_into_bundles_that_search_as_one(bundled_sites, chromium):
+    _, _, whole, split = bundled_sites
+    stamp = json.loads((split / INDEX_DIR / STAMP).read_text())
+    assert stamp["shards"] == [f"shards/{n}/" for n in range(1, 9)]  # every bundle holds something here
+    assert all((split / INDEX_DIR / folder / "pagefind-entry.json").is_file() for folder in stamp["shards"])
+    assert "shards" not in json.loads((whole / INDEX_DIR / STAMP).read_text()) or \
+        json.loads((whole / INDEX_DIR / STAMP).read_text())["shards"] == []
+
+    def found(site: Path, query: str) -> tuple[str, list[tuple[str, str]]]:
+        with static_server(site, "/") as base:
+            reader = Reader(chromium, base).open(query)
+            reader.page.wait_for_function("() => /\\d+ results?|No results/.test("
+                                          "document.querySelector('[data-search-status]').textContent)")
+            hits = sorted((r["kind"], r["href"].removeprefix(base)) for r in reader.results())
+            status = reader.status()
+            assert reader.errors == [] and reader.external == []
+            reader.close()
+            return status, hits
+
+    for query in ["search/?q=garnet", "search/?q=quartz", "search/?q=Jonas+Vik", "search/?q=obsidian&kind=event",
+                  "search/?kind=quote&leader=anna-berg"]:
+        status, hits = found(split, query)
+        whole_status, whole_hits = found(whole, query)
+        assert status == whole_status and hits, query  # as many results
+        if len(hits) < 20:  # all of them shown (the first 20 of more depend on each bundle's ranking)
+            assert hits == whole_hits, query
+    status, hits = found(split, "search/?q=garnet")
+    assert ("Event", "timeline/#event-meeting-6") in hits and any(h.startswith("articles/a-06/") for _, h in hits)
+    with static_server(split, "/") as base:  # a leader's name still puts their page first
+        reader = Reader(chromium, base).open("search/")
+        reader.search("Vik")
+        assert reader.results()[0]["href"] == base + "leaders/jonas-vik/"
+        reader.close()
+
+
+def test_an_edit_remakes_only_the_bundle_it_is_in(bundled_sites, tmp_path):
+    _, briefing_, _, split = bundled_sites
+    staging = tmp_path / "next"
+    shutil.copytree(split, staging, ignore=shutil.ignore_patterns(INDEX_DIR))
+    page = staging / "articles/a-06/index.html"
+    page.write_text(page.read_text().replace("They spoke of garnet", "They spoke of garnets and tourmaline"))
+    result = index_site(staging, briefing_, previous=split, shard_articles=3)
+    assert (result.bundles, result.indexed, result.reused) == (9, 1, False)
+    old, new = split / INDEX_DIR, staging / INDEX_DIR
+    linked = {p.relative_to(new).as_posix() for p in new.rglob("*")
+              if p.is_file() and (old / p.relative_to(new)).is_file()
+              and os.stat(p).st_ino == os.stat(old / p.relative_to(new)).st_ino}
+    made = {p.relative_to(new).as_posix() for p in new.rglob("*") if p.is_file()} - linked
+    remade = {name.split("/")[1] for name in made if name.startswith("shards/")}
+    assert len(remade) == 1, remade  # one bundle made anew; every other file is the previous site's, linked
+    (shard,) = remade
+    assert {name for name in made if not name.startswith(f"shards/{shard}/")} == {STAMP}
+    assert json.loads((old / STAMP).read_text())["key"] != json.loads((new / STAMP).read_text())["key"]
 
 
 # ---------------------------------------------------------------------------
