@@ -349,11 +349,30 @@ def _key(version: str, config: dict, site_dir: Path, pages: list[str], records: 
     digest = hashlib.sha256()
     digest.update(json.dumps({"format": FORMAT, "pagefind": version, "config": config}, sort_keys=True).encode())
     for page in pages:
-        data = (site_dir / page).read_bytes()
+        data = searched_part((site_dir / page).read_bytes())
         digest.update(f"\0page {page} {len(data)}\0".encode())
         digest.update(data)
     digest.update(json.dumps(records, sort_keys=True, ensure_ascii=False).encode())
     return digest.hexdigest()
+
+
+_PAGEFIND_TAG = re.compile(rb"<[^<>]*data-pagefind[^<>]*>|<title>.*?</title>|<html[^<>]*>", re.S)
+
+
+def searched_part(page: bytes) -> bytes:
+    """What Pagefind reads of a page: its <html> tag, <title>, every tag outside the body element with
+    a data-pagefind attribute, and the body element (`<main … data-pagefind-body>`) whole.
+
+    The key is made of this rather than of the whole page so that what a page carries for others
+    alone (the JSON-LD in its head, where a leader's role is) does not re-index its bundle. A page
+    whose searched element is not a <main> is taken whole."""
+    at = page.find(b"data-pagefind-body")
+    start = page.rfind(b"<", 0, at)
+    end = page.rfind(b"</main>")
+    if at < 0 or not page.startswith(b"<main", start) or end < at:
+        return page
+    outside = page[:start] + page[end:]
+    return b"".join(_PAGEFIND_TAG.findall(outside)) + b"\0" + page[start:end]
 
 
 def _stamp(index_dir: Path) -> dict:
