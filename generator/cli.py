@@ -42,9 +42,8 @@ def source_date_option(value: str | None) -> datetime | None:
             raise ValueError
         return datetime.fromtimestamp(seconds, timezone.utc)
     except (ValueError, OverflowError, OSError):
-        raise UsageError(f"SOURCE_DATE_EPOCH must be a whole number of seconds since 1970-01-01 UTC "
-                         f"(such as {int(datetime(2025, 3, 19, tzinfo=timezone.utc).timestamp())}), "
-                         f"not '{value}'") from None
+        raise UsageError("SOURCE_DATE_EPOCH must be a whole number of seconds since 1970-01-01 UTC "
+                         f"(such as 1742342400, 19 March 2025), not '{value}'") from None
 
 
 def _print_diagnostics(diagnostics) -> None:

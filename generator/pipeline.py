@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from datetime import datetime
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Iterator
 from zoneinfo import ZoneInfo
@@ -43,8 +43,8 @@ class BuildResult:
     pages: int
     seconds: float
     diagnostics: list[Diagnostic]
-    # True when pages changed but the search index was left as it was (build(search=False)):
-    # search.refresh_index brings it up to date.
+    # True when pages changed but the search index was left as it was (build(preview=True)):
+    # refresh_search brings it up to date.
     search_stale: bool = False
 
 
@@ -89,9 +89,13 @@ def render_site(project: Path, briefing: Briefing) -> Iterator[tuple[str, bytes]
 
 
 def build(project: Path, out: Path, base_url: str | None = None, strict: bool = False,
-          source_date: datetime | None = None, search: bool = True) -> BuildResult:
-    """Build the site into `out`. With search=False the previous search index is kept even when pages
-    changed (the preview indexes afterwards, so that a save shows without waiting for Pagefind)."""
+          source_date: datetime | None = None, preview: bool = False) -> BuildResult:
+    """Build the site into `out`.
+
+    `preview` (briefing serve's builds, into a folder of its own): the changed files are moved into
+    `out` one by one rather than swapped in with the whole site (see write.py), and the search index
+    is left as it was, for refresh_search to bring up to date afterwards: a save then shows without
+    waiting for Pagefind."""
     started = time.perf_counter()
     engine = Engine(project, out, (base_url, strict, source_date))
     try:
@@ -105,27 +109,29 @@ def build(project: Path, out: Path, base_url: str | None = None, strict: bool = 
         renderer = Renderer(project, briefing.base_url)
         outputs = plan_outputs(briefing, Keys(briefing, engine.articles, renderer), renderer)
         # Render and write: what changed is made anew, the rest is linked from the previous site.
-        writer = SiteWriter(out)
+        writer = SiteWriter(out, in_place=preview)
+        previous = engine.previous_outputs()
         try:
-            made = build_outputs(outputs, OutputBuilder(writer, renderer, engine.previous_outputs(), engine.verify),
-                                 engine.jobs)
-            if search and made.written or not writer.link_tree(SEARCH_INDEX_DIR):
+            made = build_outputs(outputs, OutputBuilder(writer, renderer, previous, engine.verify), engine.jobs)
+            if preview:  # the index stays as it was; refresh_search follows
+                indexed = writer.link_tree(SEARCH_INDEX_DIR)
+            elif made.written or not writer.link_tree(SEARCH_INDEX_DIR):
                 index_site(writer.staging, briefing)
-            writer.commit()
+            writer.commit(gone=previous.keys() - {output.path for output in outputs})
         except BaseException:
             writer.abort()
             raise
         diagnostics = report.sorted()
         engine.save(made, diagnostics)
         return BuildResult(made.pages, time.perf_counter() - started, diagnostics,
-                           search_stale=not search and bool(made.written))
+                           search_stale=preview and (bool(made.written) or not indexed))
     finally:
         engine.close()
 
 
 def refresh_search(project: Path, out: Path, base_url: str | None = None,
                    source_date: datetime | None = None) -> search.SearchResult | None:
-    """Bring the search index of a site built with build(search=False) up to date, in place."""
+    """Bring the search index of a site built with build(preview=True) up to date, in place."""
     engine = Engine(project, out, (base_url, False, source_date))
     try:
         briefing, _ = load_briefing(project, False, base_url, engine.article_cache().parse_articles, source_date)

@@ -203,14 +203,9 @@ class Rebuilder(threading.Thread):
                 time.sleep(1)
 
     def _build(self, changed: list[str], saved_at: float | None) -> None:
-        if self.stopping.is_set():
+        worker = self._live_worker()
+        if worker is None:
             return
-        with self._worker_lock:
-            if self.stopping.is_set():
-                return
-            if self.worker is None or not self.worker.alive():
-                self.worker = Worker()
-            worker = self.worker
         started = time.monotonic()
         reply = worker.build(self.project, self.out, self.base_url)
         if self.stopping.is_set():
@@ -228,13 +223,21 @@ class Rebuilder(threading.Thread):
             changed=[self._relative(p) for p in changed], saved_at=saved_at,
         ))
 
+    def _live_worker(self) -> Worker | None:
+        """The build process, started anew if it died; None when stopping."""
+        with self._worker_lock:
+            if self.stopping.is_set():
+                return None
+            if self.worker is None or not self.worker.alive():
+                self.worker = Worker()
+            return self.worker
+
     def _index(self) -> None:
         """Bring the search index up to date (on a thread of its own, so that saves are still seen)."""
-        with self._worker_lock:
-            if self.stopping.is_set() or self.worker is None or not self.worker.alive():
-                self._indexer = None
-                return
-            worker = self.worker
+        worker = self._live_worker()
+        if worker is None:
+            self._indexer = None
+            return
         self._index_due = False
         reply = worker.build(self.project, self.out, self.base_url, op="index")
         if reply is None or not reply["ok"]:

@@ -49,7 +49,7 @@ def build_once(request: dict) -> dict:
             result = refresh_search(project, out, base_url=base_url, source_date=source_date)
             return {"ok": True, "seconds": time.perf_counter() - started, "message": "",
                     "changed": result is not None and not result.reused}
-        result = build(project, out, base_url=base_url, source_date=source_date, search=False)
+        result = build(project, out, base_url=base_url, source_date=source_date, preview=True)
     except BriefingError as error:
         return {"ok": False, "pages": 0, "seconds": 0.0, "message": str(error), "search_stale": False,
                 "diagnostics": [diagnostic_dict(d) for d in error.diagnostics]}

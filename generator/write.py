@@ -10,13 +10,23 @@ previous site's files that did not change (`link`) and new files for the rest
 unchanged file keeps its inode, bytes and modification time, and the old site
 is never written to (every new file is a new inode; nothing is opened for
 writing in place), so it stays intact until the swap.
+
+The preview (`briefing serve`) writes its own output folder `in_place`: the
+files a build changed are made in the staging directory as above, then each is
+renamed over the old one, and the files the build no longer makes are
+removed. A reader then gets every file whole, old or new, and a save costs
+what it changed rather than a link and an unlink for every file of the site
+(the search index alone is tens of thousands of files on a large briefing).
+`briefing build` never does this: a build killed during those renames would
+leave a mixture.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
-import errno
 import ctypes.util
+import errno
 import os
 import shutil
 import tempfile
@@ -29,12 +39,14 @@ _RENAME_EXCHANGE = 2
 
 
 class SiteWriter:
-    """Collects a build's files in a staging directory; `commit()` swaps it in."""
+    """Collects a build's files in a staging directory; `commit()` swaps it in (or, `in_place`, moves
+    the new files into the existing output folder; see the module's docstring)."""
 
-    def __init__(self, out: Path):
+    def __init__(self, out: Path, in_place: bool = False):
         self.out = out
         out.parent.mkdir(parents=True, exist_ok=True)
         recover(out)
+        self.in_place = in_place and out.is_dir()
         self.staging = Path(tempfile.mkdtemp(prefix=_STAGING.format(name=out.name), dir=out.parent))
         self.count = 0
         self._folders: set[Path] = {self.staging}
@@ -52,7 +64,8 @@ class SiteWriter:
 
     def link(self, path: str) -> None:
         """Take `path` over from the previous site unchanged: a hard link (a copy where links fail)."""
-        link_or_copy(self.out / path, self._target(path))
+        if not self.in_place:  # in place, it simply stays
+            link_or_copy(self.out / path, self._target(path))
         self.count += 1
 
     def discard(self, path: str) -> None:
@@ -65,6 +78,8 @@ class SiteWriter:
         source = self.out / folder
         if not source.is_dir() or source.is_symlink():
             return False
+        if self.in_place:
+            return True
         shutil.copytree(source, self.staging / folder, copy_function=link_or_copy, dirs_exist_ok=True)
         return True
 
@@ -82,13 +97,40 @@ class SiteWriter:
         for path, data in files:
             self.write(path, data)
 
-    def commit(self) -> None:
+    def commit(self, gone: Iterable[str] = ()) -> None:
+        """Put the new site in place. `gone`: files of the previous site this build no longer makes
+        (only an in-place commit needs telling; a swapped-in site never had them)."""
+        if self.in_place:
+            self._move_in(gone)
+            return
         os.chmod(self.staging, 0o755)
         replace_dir(self.staging, self.out,
                     self.out.parent / (_RETIRED.format(name=self.out.name) + self.staging.name.rsplit("-", 1)[-1]))
 
+    def _move_in(self, gone: Iterable[str]) -> None:
+        for folder, _, names in os.walk(self.staging):
+            target = self.out / os.path.relpath(folder, self.staging)
+            target.mkdir(parents=True, exist_ok=True)
+            for name in names:
+                os.replace(os.path.join(folder, name), target / name)
+        for path in gone:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.out / path)
+            _prune_empty(self.out, (self.out / path).parent)
+        shutil.rmtree(self.staging, ignore_errors=True)
+
     def abort(self) -> None:
         shutil.rmtree(self.staging, ignore_errors=True)
+
+
+def _prune_empty(root: Path, folder: Path) -> None:
+    """Remove `folder` and its parents up to `root` while they are empty (an article's old folder)."""
+    while folder != root and root in folder.parents:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent
 
 
 def replace_dir(new: Path, old: Path, retired: Path | None = None) -> None:

@@ -164,13 +164,15 @@ def test_a_first_build_and_a_noop_build(tmp_path):
     assert any("unknown key 'evnets'" in d.message for d in again.diagnostics)  # warnings come back from the cache
 
 
+@pytest.mark.parametrize("preview", [False, True], ids=["build", "preview"])
 @pytest.mark.parametrize("name", sorted(EDITS))
-def test_each_edit_rebuilds_to_what_a_clean_build_gives(tmp_path, name):
+def test_each_edit_rebuilds_to_what_a_clean_build_gives(tmp_path, name, preview):
+    """Also as `briefing serve` builds: the changed files moved into the site one by one."""
     project, out = fresh_project(tmp_path), tmp_path / "site"
-    build(project, out)
+    build(project, out, preview=preview)
     before, before_bytes = inodes(out), site_files(out)
     EDITS[name](project)
-    result = build(project, out)
+    result = build(project, out, preview=preview)
     assert_same_as_clean(project, out)
     # Files whose bytes did not change were not rewritten: same inode, same modification time.
     after, after_bytes = inodes(out), site_files(out)
@@ -302,11 +304,11 @@ def test_an_alias_edit_reparses_only_the_articles_it_can_change(tmp_path, monkey
 # --- Sequences of edits -----------------------------------------------------------------------------
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.sampled_from(sorted(EDITS)), min_size=2, max_size=5))
-def test_any_sequence_of_edits_rebuilds_to_a_clean_build(tmp_path_factory, sequence):
+@given(st.lists(st.sampled_from(sorted(EDITS)), min_size=2, max_size=5), st.booleans())
+def test_any_sequence_of_edits_rebuilds_to_a_clean_build(tmp_path_factory, sequence, preview):
     root = tmp_path_factory.mktemp("seq")
     project, out = write_project(root / "p", dict(BASE_FILES)), root / "site"
-    build(project, out)
+    build(project, out, preview=preview)
     for name in sequence:
         try:
             EDITS[name](project)
@@ -314,7 +316,7 @@ def test_any_sequence_of_edits_rebuilds_to_a_clean_build(tmp_path_factory, seque
             continue
         last_good = site_files(out)
         try:
-            build(project, out)
+            build(project, out, preview=preview)
         except ContentError:  # an edit that breaks the content (the same topic added twice): the site stays
             assert site_files(out) == last_good
             continue
