@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import shutil
 import time
@@ -133,7 +132,7 @@ def refresh_index(site_dir: Path, briefing: Briefing, shard_articles: int = SHAR
         return None
     if _stamp(site_dir / INDEX_DIR).get("key") == plan.key:
         return plan.result(0, started)
-    staging = site_dir.parent / f".{site_dir.name}.{INDEX_DIR}-{os.getpid()}"
+    staging = site_dir.parent / f".{site_dir.name}.{INDEX_DIR}-next"  # one refresh at a time; a killed one's goes
     shutil.rmtree(staging, ignore_errors=True)
     try:
         indexed = _write_bundles(site_dir, plan, staging, site_dir / INDEX_DIR)

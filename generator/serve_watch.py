@@ -14,9 +14,10 @@ server can kill at once when it stops.
 
 Builds leave the search index as it was, so that a save shows without waiting
 for Pagefind (seconds on a large briefing). Once the saves have been quiet
-for INDEX_QUIET seconds, the same process brings the index up to date in the
-background; a save while it runs stops it (the process is killed and a new
-one builds), and the index is brought up to date after that build instead.
+for INDEX_QUIET seconds, a second process brings the index up to date in the
+background; a save while it runs stops it (that process is killed: the build
+process, which keeps the parsed articles in memory between builds, is not),
+and the index is brought up to date after the next build instead.
 """
 
 from __future__ import annotations
@@ -168,6 +169,7 @@ class Rebuilder(threading.Thread):
         self.stopping = threading.Event()
         self._worker_lock = threading.Lock()
         self.worker: Worker | None = None
+        self.index_worker: Worker | None = None
         self.note = note  # for what the search indexing in the background has to say
         self.builds = 0  # builds run, good or bad
         self._saved_at = 0.0  # the newest save of the pending burst
@@ -223,18 +225,21 @@ class Rebuilder(threading.Thread):
             changed=[self._relative(p) for p in changed], saved_at=saved_at,
         ))
 
-    def _live_worker(self) -> Worker | None:
-        """The build process, started anew if it died; None when stopping."""
+    def _live_worker(self, role: str = "worker") -> Worker | None:
+        """The build process (`role` 'worker') or the indexing one ('index_worker'), started anew if it
+        died; None when stopping."""
         with self._worker_lock:
             if self.stopping.is_set():
                 return None
-            if self.worker is None or not self.worker.alive():
-                self.worker = Worker()
-            return self.worker
+            worker = getattr(self, role)
+            if worker is None or not worker.alive():
+                worker = Worker()
+                setattr(self, role, worker)
+            return worker
 
     def _index(self) -> None:
         """Bring the search index up to date (on a thread of its own, so that saves are still seen)."""
-        worker = self._live_worker()
+        worker = self._live_worker("index_worker")
         if worker is None:
             self._indexer = None
             return
@@ -254,9 +259,9 @@ class Rebuilder(threading.Thread):
         if indexer is None or not indexer.is_alive():
             return
         with self._worker_lock:
-            if self.worker is not None:
-                self.worker.kill()
-                self.worker = None
+            if self.index_worker is not None:
+                self.index_worker.kill()
+                self.index_worker = None
         indexer.join()
         self._index_due = True
 
@@ -267,8 +272,9 @@ class Rebuilder(threading.Thread):
             return path
 
     def stop(self) -> None:
-        """Stop polling and kill a build in progress; returns at once."""
+        """Stop polling and kill a build or an indexing in progress; returns at once."""
         self.stopping.set()
         with self._worker_lock:
-            if self.worker is not None:
-                self.worker.kill()
+            for worker in (self.worker, self.index_worker):
+                if worker is not None:
+                    worker.kill()
