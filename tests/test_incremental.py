@@ -208,16 +208,18 @@ def test_a_failed_build_leaves_the_site_and_the_next_good_one_catches_up(tmp_pat
     assert_same_as_clean(project, out)
 
 
-def test_a_failing_template_fails_the_build_with_its_line_and_keeps_the_site(tmp_path):
+@pytest.mark.parametrize("preview", [False, True], ids=["build", "preview"])
+def test_a_failing_template_fails_the_build_with_its_line_and_keeps_the_site(tmp_path, preview):
     project, out = fresh_project(tmp_path), tmp_path / "site"
-    build(project, out)
+    build(project, out, preview=preview)
     before = site_files(out)
     write_project(project, {"templates/article.html": "{% extends 'base.html' %}{% block content %}{{ nope.x }}"
                                                      "{% endblock %}"})
     with pytest.raises(ContentError) as failure:
-        build(project, out)
+        build(project, out, preview=preview)
     assert "articles/" in str(failure.value) and failure.value.diagnostics
-    assert site_files(out) == before
+    assert site_files(out) == before  # in place too: nothing is moved in before every file is made
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
 def test_base_url_and_output_folder_changes(tmp_path):
