@@ -60,9 +60,7 @@ INDEX_DIR = "pagefind"
 STAMP = "briefing-index.json"
 FORMAT = 2  # bump when what we put into the index changes in a way the key cannot see
 
-# The page kinds whose HTML is indexed (Pagefind's glob syntax; `_indexed_pages` lists the same files).
-PAGE_GLOB = "{leaders,topics,articles}/*/index.html"
-_HUB_GLOB = "{leaders,topics}/*/index.html"
+# The page kinds whose HTML is indexed: every <kind>/*/index.html (each bundle gives Pagefind the list).
 _PAGE_DIRS = ("leaders", "topics", "articles")
 
 # A large briefing's index is split into bundles of about this many articles (with their quotes and
@@ -230,8 +228,6 @@ def _write_bundles(site_dir: Path, plan: _Plan, out: Path, previous: Path | None
         files, reproducible = make_reproducible(files)
         stamp = {"bundle": bundle.key, "pagefind": plan.pagefind, "pages": pages, "records": len(bundle.records),
                  "reproducible": reproducible}
-        if not bundle.folder:
-            stamp["shards"] = [f"{b.folder}/" for b in plan.bundles if b.folder]
         for name, data in sorted(files.items()):
             path = target / name
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -264,7 +260,7 @@ def _config(briefing: Briefing) -> dict:
 
 
 def _indexed_pages(site_dir: Path) -> list[str]:
-    """The files PAGE_GLOB matches, as sorted site paths."""
+    """The indexed pages, as sorted site paths."""
     found = []
     for folder in _PAGE_DIRS:
         found += [p.relative_to(site_dir).as_posix() for p in (site_dir / folder).glob("*/index.html") if p.is_file()]
