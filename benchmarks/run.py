@@ -113,6 +113,13 @@ def build(project: Path) -> dict:
     return result
 
 
+def step(size: int, name: str, project: Path) -> dict:
+    """One build, reported as soon as it is done (a run at 10,000 articles takes a while)."""
+    result = build(project)
+    print(f"[{size}] {name}: {result['seconds']:.2f} s, {result['written']:,} files written", flush=True)
+    return result
+
+
 def edit_body(project: Path, i: int) -> Path:
     path = project / "content/articles" / f"story-{i:05d}.md"
     text = path.read_text(encoding="utf-8")
@@ -176,24 +183,24 @@ def bench(size: int, workdir: Path, serve: bool, hugo: bool) -> dict:
         shutil.rmtree(project / leftover, ignore_errors=True)
     rows: dict[str, dict] = {}
     print(f"[{size}] cold build …", flush=True)
-    rows["cold"] = build(project)
-    rows["no-op"] = build(project)
+    rows["cold"] = step(size, "cold", project)
+    rows["no-op"] = step(size, "no-op", project)
     edit_body(project, size // 2)
-    rows["body"] = build(project)
+    rows["body"] = step(size, "body", project)
     leader = project / "content/leaders/maria-novak.yaml"
     leader.write_text(leader.read_text().replace("role: ", "role: Acting "), encoding="utf-8")
-    rows["leader"] = build(project)
+    rows["leader"] = step(size, "leader", project)
     leader = project / "content/leaders/jonas-vik.yaml"
     leader.write_text(leader.read_text().replace("aliases: [", "aliases: [\"J. Vik\", "), encoding="utf-8")
-    rows["alias"] = build(project)
+    rows["alias"] = step(size, "alias", project)
     site_yaml = project / "content/site.yaml"
     site_yaml.write_text(site_yaml.read_text().replace("A generated briefing", "A synthetic briefing"), encoding="utf-8")
-    rows["site.yaml"] = build(project)
+    rows["site.yaml"] = step(size, "site.yaml", project)
     template = (REPO / "templates/article.html").read_text(encoding="utf-8")
     (project / "templates").mkdir(exist_ok=True)
     (project / "templates/article.html").write_text(template.replace("{% block content %}",
                                                                      "{% block content %}\n<!-- edited -->", 1))
-    rows["template"] = build(project)
+    rows["template"] = step(size, "template", project)
     result = {"size": size, "rows": rows}
     if serve:
         print(f"[{size}] serve …", flush=True)
