@@ -64,7 +64,7 @@ from .parallel import cores, parallel_map
 from .render import Deferred, Page, Renderer, builtin_templates
 from .sources import SourceFile
 from .text import MentionFinder
-from .urls import leader_feed_path
+from .urls import SEARCH_INDEX_DIR, leader_feed_path
 
 VERIFY = "BRIEFING_VERIFY_INCREMENTAL"
 _PARALLEL_PARSE_MIN = 64  # fewer misses than this parse faster than a pool starts
@@ -651,20 +651,27 @@ def input_stats(project: Path) -> list[tuple]:
     return sorted(found)
 
 
-def _walk(directory: str, found: list) -> None:
+def _walk(directory: str, found: list, outline: str | None = None) -> None:
+    """Each file below `directory` with its size, modification time and inode. Below `outline` (a
+    folder's path), only the folders with their number of entries and modification time, which
+    change when a file is added, removed or replaced by another, and files named 'briefing-*'."""
     try:
         entries = list(os.scandir(directory))
+        st_dir = os.stat(directory)
     except OSError:
         return
-    found.append((directory, "dir", len(entries)))
+    inside = outline is not None and (directory == outline or directory.startswith(outline + os.sep))
+    found.append((directory, "dir", len(entries), st_dir.st_mtime_ns if inside else 0))
     for entry in entries:
+        if inside and not entry.name.startswith("briefing-") and not entry.is_dir():
+            continue
         try:
             st = entry.stat()  # follows symbolic links, as the build does
         except OSError:
             found.append((entry.path, "broken"))
             continue
         if stat.S_ISDIR(st.st_mode):
-            _walk(entry.path, found)
+            _walk(entry.path, found, outline)
         else:
             found.append((entry.path, st.st_size, st.st_mtime_ns, st.st_ino))
 
@@ -731,8 +738,9 @@ class Engine:
 
 
 def site_fingerprint(out: Path) -> bytes:
-    """Every file in the output directory with its size, modification time and inode."""
+    """Every file in the output directory with its size, modification time and inode; of the search
+    index (a file a page or event, named after its bytes), the outline `_walk` takes."""
     found: list = []
     if out.is_dir():
-        _walk(str(out), found)
+        _walk(str(out), found, str(out / SEARCH_INDEX_DIR))
     return digest([tuple(str(part) for part in item) for item in sorted(found)])

@@ -31,11 +31,9 @@ from .pages import plan_pages
 from .render import Renderer
 from .search import index_site, refresh_index
 from .sources import load_content
-from .urls import leader_feed_path
+from .urls import SEARCH_INDEX_DIR, leader_feed_path
 from .write import SiteWriter
 
-# The search index's folder in the site: taken over whole when no page changed (see search.py).
-SEARCH_INDEX_DIR = getattr(search, "INDEX_DIR", "pagefind")
 
 
 @dataclass(frozen=True)

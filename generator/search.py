@@ -51,12 +51,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .model import Briefing
-from .urls import file_of
+from .urls import SEARCH_INDEX_DIR, file_of
 from .views import SEARCH_PATH, Index, event_view, quote_view
 from .pagefind_run import make_index, make_reproducible, pagefind_version, run
 from .write import link_or_copy, replace_dir
 
-INDEX_DIR = "pagefind"
+INDEX_DIR = SEARCH_INDEX_DIR
 STAMP = "briefing-index.json"
 FORMAT = 2  # bump when what we put into the index changes in a way the key cannot see
 

@@ -7,6 +7,11 @@ Only absolute URLs (canonical, feeds, sitemap) use the base URL.
 
 from __future__ import annotations
 
+# The search index's folder (Pagefind's bundles, written by search.py): tens of thousands of files
+# on a large briefing, which the build takes over whole when no page changed.
+SEARCH_INDEX_DIR = "pagefind"
+
+
 def home_path() -> str:
     return ""
 
