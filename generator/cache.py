@@ -178,9 +178,11 @@ class BuildCache:
             db.executemany("INSERT OR REPLACE INTO fragments VALUES (?, ?)", list(fragments.items()))
         self._query(_transaction(write), None)
 
-    def fragment(self, key: bytes) -> str | None:
-        row = self._query(lambda db: db.execute("SELECT text FROM fragments WHERE key = ?", (key,)).fetchone(), None)
-        return row[0] if row else None
+    def fragments(self, keys: list[bytes]) -> dict[bytes, str]:
+        """The stored texts of those keys (at most 900 at once: SQLite's limit on parameters)."""
+        marks = ",".join("?" * len(keys))
+        return self._query(lambda db: dict(db.execute(f"SELECT key, text FROM fragments WHERE key IN ({marks})",
+                                                      keys)), {})
 
     def fragment_keys(self) -> list[bytes]:
         return self._query(lambda db: [key for (key,) in db.execute("SELECT key FROM fragments")], [])

@@ -571,36 +571,59 @@ class DataExport:
         if self.cache:
             self.cache.save_fragments(self.new, [key for key in self.cache.fragment_keys() if key not in self.used])
 
-    def _cached(self, key: bytes, make) -> str:
-        self.used.add(key)
-        text = self.new.get(key) or (self.cache.fragment(key) if self.cache else None)
-        if text is None:
-            text = self.new[key] = make()
-        return text
+    def _cached(self, wanted: Iterator[tuple[bytes | None, Callable[[], str]]]) -> Iterator[str]:
+        """The text of each (key, make) in turn: made this build, stored, or made now (a key of None:
+        made now, not kept). Stored texts are read a batch at a time (one query for hundreds)."""
+        batch: list[tuple[bytes | None, Callable[[], str]]] = []
+        for pair in wanted:
+            batch.append(pair)
+            if len(batch) == _FRAGMENT_BATCH:
+                yield from self._texts(batch)
+                batch = []
+        yield from self._texts(batch)
+
+    def _texts(self, batch: list[tuple[bytes | None, Callable[[], str]]]) -> Iterator[str]:
+        missing = [key for key, _ in batch if key is not None and key not in self.new]
+        stored = self.cache.fragments(missing) if self.cache and missing else {}
+        for key, make in batch:
+            if key is None:  # nothing to look up or keep
+                yield make()
+                continue
+            self.used.add(key)
+            text = self.new.get(key) or stored.get(key)
+            if text is None:
+                text = self.new[key] = make()
+            yield text
 
     def _articles(self, briefing: Briefing, quotes: bool) -> Iterator[str]:
-        for article in briefing.articles:
-            if quotes and not article.quotes:
-                continue
-            entry = self.articles.entries.get(article.slug)
-            if entry is not None and entry.data is not None:
-                texts = _joined(entry.data)
-            else:
-                key = b"a" + (entry.full if entry is not None else value_digest(article))
-                texts = self._cached(key, lambda: _joined(article_fragments(article)))
+        def wanted():
+            for article in briefing.articles:
+                if quotes and not article.quotes:
+                    continue
+                entry = self.articles.entries.get(article.slug)
+                if entry is not None and entry.data is not None:
+                    texts = _joined(entry.data)
+                    yield None, lambda texts=texts: texts  # parsed this build: its texts are at hand
+                else:
+                    key = b"a" + (entry.full if entry is not None else value_digest(article))
+                    yield key, lambda article=article: _joined(article_fragments(article))
+
+        for texts in self._cached(wanted()):
             item, *quoted = texts.split("\x00")
             yield from quoted if quotes else (item,)
 
     def _events(self, briefing: Briefing) -> Iterator[str]:
-        for event in briefing.events:
-            yield self._cached(b"e" + self.keys.event[event.id], lambda: _item_text(
-                briefing_data(dataclasses.replace(_EMPTY, events=(event,)))["events"][0]))
+        yield from self._cached((b"e" + self.keys.event[event.id], lambda event=event: _item_text(
+            briefing_data(dataclasses.replace(_EMPTY, events=(event,)))["events"][0])) for event in briefing.events)
 
     def _stances(self, runs) -> Iterator[str]:
-        for run in runs:
-            texts = self._cached(b"s" + value_digest(run), lambda: "\x00".join(_item_text(item) for item in briefing_data(
-                dataclasses.replace(_EMPTY, stances=tuple(run)))["stances"]))
+        for texts in self._cached((b"s" + value_digest(run), lambda run=run: "\x00".join(
+                _item_text(item) for item in briefing_data(dataclasses.replace(_EMPTY, stances=tuple(run)))["stances"]))
+                for run in runs):
             yield from texts.split("\x00")
+
+
+_FRAGMENT_BATCH = 500
 
 
 def _stance_runs(stances) -> list[list] | None:

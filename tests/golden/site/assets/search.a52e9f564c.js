@@ -6,7 +6,9 @@
  *
  * - Pagefind's bundle (pagefind/pagefind.js, written into the site by
  *   generator/search.py) is imported from the address in data-bundle,
- *   relative to this page, never from another host.
+ *   relative to this page, never from another host. A large briefing's index
+ *   is split into bundles; pagefind/briefing-index.json lists the others
+ *   ("shards"), which are merged into the first (Pagefind's mergeIndex).
  * - Every URL in the index is a path from the site's root ('/leaders/x/',
  *   '/timeline/#event-y'); results link to it from data-site-root (the site's
  *   root relative to this page), so they are right at a domain root, under a
@@ -83,6 +85,15 @@
             // Pagefind's default ranking: tried against this site's mix of long articles and short
             // records, lower termFrequency or pageLength put the article above a leader's page, lower
             // termSaturation put events above it (docs/search.md). Weights and leaderFirst() decide.
+          }).then(function () {
+            return fetch(new URL("briefing-index.json", bundle).href).then(function (response) {
+              return response.ok ? response.json() : {};
+            });
+          }).then(function (stamp) {
+            // A large briefing's index comes in several bundles (generator/search.py): merge the rest.
+            var shards = Array.isArray(stamp.shards) ? stamp.shards : [];
+            return Promise.all(shards.filter(function (folder) { return /^shards\/\d+\/$/.test(folder); })
+              .map(function (folder) { return pf.mergeIndex(new URL(folder, bundle).pathname, {baseUrl: "/"}); }));
           }).then(function () { return pf.init(); }).then(function () { return pf; });
         });
       }
