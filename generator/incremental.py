@@ -678,13 +678,13 @@ def _walk(directory: str, found: list, outline: str | None = None) -> None:
     """Each file below `directory` with its size, modification time and inode. Below `outline` (a
     folder's path), only the folders with their number of entries and modification time, which
     change when a file is added, removed or replaced by another, and files named 'briefing-*'."""
+    inside = outline is not None and (directory == outline or directory.startswith(outline + os.sep))
     try:
         entries = list(os.scandir(directory))
-        st_dir = os.stat(directory)
+        changed = os.stat(directory).st_mtime_ns if inside else 0
     except OSError:
         return
-    inside = outline is not None and (directory == outline or directory.startswith(outline + os.sep))
-    found.append((directory, "dir", len(entries), st_dir.st_mtime_ns if inside else 0))
+    found.append((directory, "dir", len(entries), changed))
     for entry in entries:
         if inside and not entry.name.startswith("briefing-") and not entry.is_dir():
             continue

@@ -332,6 +332,42 @@ def test_changes_during_a_rebuild_cause_exactly_one_more(project, tmp_path):
         assert preview.rebuilds() == 2, preview.stdout
 
 
+def _workers(preview: Preview) -> list[int]:
+    """The preview's build and indexing processes (children running generator.serve_worker), oldest first."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            parent = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            if parent == preview.process.pid and b"generator.serve_worker" in (proc / "cmdline").read_bytes():
+                found.append(int(proc.name))
+        except (OSError, ValueError, IndexError):
+            pass
+    return sorted(found)
+
+
+def test_a_save_during_indexing_stops_the_indexing_but_not_the_build_process(project, tmp_path, monkeypatch):
+    """The index follows a build in a process of its own; a save kills that one, and the build process,
+    which keeps the parsed articles in memory, builds the save at once. The index catches up after."""
+    from generator.pagefind_run import pagefind_version  # noqa: F401 - Pagefind must be there
+    from pagefind.service import get_executable
+
+    slow = tmp_path / "slow-pagefind"
+    slow.write_text(f"#!/bin/sh\nsleep 3\nexec '{get_executable()}' \"$@\"\n")
+    slow.chmod(0o755)
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(slow))
+    with serving(project, tmp_path) as preview:
+        (builder,) = wait_until(lambda: _workers(preview)[:1], 10, what="the build process")
+        indexer = wait_until(lambda: [p for p in _workers(preview) if p != builder], 10, what="the indexing")[0]
+        edit(project, f"title: {TITLE}", "title: Saved while indexing")
+        wait_until(lambda: preview.rebuilds() == 1, 10, what="the rebuild")
+        assert "Saved while indexing" in preview.page(f"articles/{SLUG}/")
+        assert builder in _workers(preview) and indexer not in _workers(preview)
+        wait_until(lambda: preview.count("search index brought up to date") == 1, 30, what="the index")
+        stamp = preview.site_dir() / "pagefind" / "briefing-index.json"
+        assert stamp.is_file() and builder in _workers(preview)
+        assert not [p for p in preview.site_dir().parent.iterdir() if p.name.startswith(".")]
+
+
 def test_an_invalid_save_keeps_the_last_good_site_and_reports_like_check(project, tmp_path):
     with serving(project, tmp_path) as preview:
         edit(project, PUBLISHED, "published: [not, a, date")
