@@ -167,8 +167,9 @@ def jsonld_event(briefing: Briefing, event: Event) -> dict:
     written (EDTF iso_start/iso_end: '2025-02', '2025-03-18'; a season or X digits give the
     months or years they cover; an open or unknown end gives no endDate), a description
     holding the date as displayed (with its qualifiers) and the editor's note, the leaders
-    involved as `about` (by @id: their name and a reference to their page's node), the reports as `subjectOf`, and url the event's anchor on the
-    timeline page ('timeline/#event-<id>'). eventStatus is left out: these are news events, not scheduled ones."""
+    involved as `about` (each its name and the @id of its page's node), the reports as
+    `subjectOf`, and url the event's anchor on the timeline page ('timeline/#event-<id>').
+    eventStatus is left out: these are news events, not scheduled ones."""
     return {"@context": CONTEXT, **_event(briefing, event)}
 
 
