@@ -300,3 +300,16 @@ def test_a_bad_source_date_epoch_is_a_usage_error(tmp_path, monkeypatch, capsys,
     assert "SOURCE_DATE_EPOCH must be a whole number of seconds since 1970-01-01 UTC" in err
     assert f"not '{value}'" in err and "Traceback" not in err
     assert _digest(project / "site") == before
+
+
+@pytest.mark.parametrize("command", [["serve", "--port", "0"], ["deploy", "--to", "DEST"]])
+def test_serve_and_deploy_refuse_a_bad_source_date_epoch_too(tmp_path, command):
+    project = write_project(tmp_path / "p", project_files())
+    args = [str(tmp_path / "dest") if part == "DEST" else part for part in command]
+    result = subprocess.run([sys.executable, "-m", "generator", args[0], str(project), *args[1:]],
+                            capture_output=True, text=True, timeout=60, cwd=REPO,
+                            env=dict(os.environ, SOURCE_DATE_EPOCH="last tuesday"))
+    assert result.returncode == 2, result.stderr
+    assert "SOURCE_DATE_EPOCH must be a whole number of seconds" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (project / "site").exists() and not (tmp_path / "dest").exists()
