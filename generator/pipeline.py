@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Iterator
 from zoneinfo import ZoneInfo
 
-from . import search
 from .assemble import assemble, parse_each
 from .errors import ContentError, Diagnostic, Report
 from .exports import DATA_PATH, ROBOTS_PATH, SITE_FEED_PATH, SITEMAP_PATH, briefing_json, newest, robots, sitemap
@@ -29,7 +28,7 @@ from .incremental import Engine, Keys, OutputBuilder, build_outputs, plan_output
 from .model import Briefing
 from .pages import plan_pages
 from .render import Renderer
-from .search import index_site, refresh_index
+from .search import SearchResult, index_site, refresh_index
 from .sources import load_content
 from .urls import SEARCH_INDEX_DIR, leader_feed_path
 from .write import SiteWriter
@@ -128,7 +127,7 @@ def build(project: Path, out: Path, base_url: str | None = None, strict: bool = 
 
 
 def refresh_search(project: Path, out: Path, base_url: str | None = None,
-                   source_date: datetime | None = None) -> search.SearchResult | None:
+                   source_date: datetime | None = None) -> SearchResult | None:
     """Bring the search index of a site built with build(preview=True) up to date, in place."""
     engine = Engine(project, out, (base_url, False, source_date))
     try:

@@ -88,12 +88,6 @@ class SearchResult:
     bundles: int = 1  # bundles the index is split into
     indexed: int = 0  # bundles Pagefind made anew (the others were taken over from the previous site)
 
-    def describe(self) -> str:
-        what = f"{self.pages} pages and {self.records} events and quotes"
-        if self.reused:
-            return f"search index unchanged ({what}), kept in {self.seconds:.2f} s"
-        return f"search index: {what}, {self.indexed} of {self.bundles} bundles made anew in {self.seconds:.2f} s"
-
 
 def index_site(site_dir: Path, briefing: Briefing, previous: Path | None = None,
                shard_articles: int = SHARD_ARTICLES) -> SearchResult | None:
