@@ -25,11 +25,35 @@ def parse_each(articles, ctx: Context, report: Report) -> list[ParsedArticle | N
     return [parse_article(file, ctx, report) for file in articles]
 
 
-def assemble(files: ContentFiles, report: Report, parse_articles=parse_each) -> Briefing | None:
+class Recall:
+    """The last call of each of assemble's costly whole-briefing steps (merging events, ordering stances),
+    with its arguments, result and diagnostics. A caller that assembles the same briefing again and
+    again (the preview's build process) keeps one, so that a step whose arguments did not change is
+    not run again. Arguments are compared by value; the items an edit did not touch are the very
+    same objects as last time, which compare at C speed."""
+
+    def __init__(self):
+        self._last: dict = {}
+
+    def __call__(self, step, *args, report: Report):
+        last = self._last.get(step)
+        if last is None or last[0] != args:
+            reported = Report()
+            last = self._last[step] = (args, step(*args, reported), reported.diagnostics)
+        report.diagnostics.extend(last[2])
+        return last[1]
+
+
+def _run(step, *args, report: Report):
+    return step(*args, report)
+
+
+def assemble(files: ContentFiles, report: Report, parse_articles=parse_each, recall: Recall | None = None) -> Briefing | None:
     """The briefing, or None when errors leave nothing coherent to build (they are in `report`).
 
     `parse_articles(files, ctx, report)` parses the article files, in order; see `parse_each`.
     """
+    run = recall or _run
     settings = parse_site(files.site, report)
     leaders = [leader for file in files.leaders if (leader := parse_leader(file, report))]
     names = check_names(leaders, {file.stem: file for file in files.leaders}, report)
@@ -54,8 +78,8 @@ def assemble(files: ContentFiles, report: Report, parse_articles=parse_each) -> 
         topics=settings.topics,
         leaders=tuple(sorted(leaders, key=lambda leader: leader.id)),
         articles=tuple(articles),
-        events=merge_events(reported, report),
-        stances=stance_history(stances, {a.slug: a.published for a in articles}),
+        events=run(merge_events, reported, report=report),
+        stances=run(stance_history, stances, {a.slug: a.published for a in articles}, report=report),
     )
 
 
@@ -78,6 +102,12 @@ def merge_events(reported: list[Reported], report: Report) -> tuple[Event, ...]:
         groups[event.id].append(event)
     events = []
     for event_id, group in groups.items():
+        if len(group) == 1:  # most events: nothing to merge (and a large briefing has tens of thousands)
+            only = group[0]
+            events.append(Event(id=event_id, when=only.when, what=only.what, who=only.who or (),
+                                topics=only.topics or (), citations=(only.citation,), note=only.note or None,
+                                first_reported=()))
+            continue
         # Oldest report first; timeline.yaml (no article) counts as the oldest.
         group.sort(key=lambda e: (e.published.timestamp(), e.path) if e.published else _OLDEST)
         newest = group[-1]
@@ -114,8 +144,9 @@ def _shown(event: Reported, field: str) -> str:
     return ", ".join(value)
 
 
-def stance_history(stances: list[Stance], published: dict) -> tuple[Stance, ...]:
-    """Every stance, oldest first per leader and topic, each change marked with the stance it replaced."""
+def stance_history(stances: list[Stance], published: dict, report: Report | None = None) -> tuple[Stance, ...]:
+    """Every stance, oldest first per leader and topic, each change marked with the stance it replaced.
+    (It reports nothing: `report` is there so that Recall calls every step alike.)"""
     by_pair: dict[tuple[str, str], list[Stance]] = defaultdict(list)
     for stance in stances:
         by_pair[(stance.who, stance.topic)].append(stance)

@@ -44,7 +44,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
-import json
 import os
 import pickle
 import stat
@@ -54,14 +53,15 @@ from typing import Callable, Iterator
 
 from . import pages as page_plan
 from .article import Context, ParsedArticle, parse_article
+from .assemble import Recall
 from .cache import BuildCache, code_version, digest, value_digest
 from .errors import BriefingError, ContentError, Diagnostic, Report
-from .exports import (DATA_PATH, ROBOTS_PATH, SITE_FEED_PATH, SITEMAP_PATH, briefing_data, briefing_json, robots,
-                      sitemap)
+from .data_export import DataExport, article_fragments, joined_fragments
+from .exports import DATA_PATH, ROBOTS_PATH, SITE_FEED_PATH, SITEMAP_PATH, robots, sitemap
 from .feeds import leader_feed, site_feed
 from .model import Article, Briefing
 from .parallel import cores, parallel_map
-from .render import Deferred, Page, Renderer, builtin_templates
+from .render import Deferred, Page, Renderer, TemplateMemory, builtin_templates
 from .sources import SourceFile
 from .text import MentionFinder
 from .urls import SEARCH_INDEX_DIR, leader_feed_path
@@ -123,10 +123,11 @@ class _AskedLeaders(dict):
         return dict.__getitem__(self, key)
 
 
-def parse_key(file: SourceFile, ctx: Context) -> bytes:
+def _parse_settings(ctx: Context) -> tuple:
+    """What parsing an article reads of the site settings."""
     settings = ctx.settings
-    return digest("article", file.path, file.text, settings.timezone, settings.language,
-                  tuple(t.id for t in settings.topics), bool(dict(settings.extras).get("allow_raw_html")))
+    return (settings.timezone, settings.language, tuple(t.id for t in settings.topics),
+            bool(dict(settings.extras).get("allow_raw_html")))
 
 
 def names_digest(finder: MentionFinder) -> bytes:
@@ -166,18 +167,38 @@ def _name(ctx: Context, leader_id: str) -> str | None:
     return leader.name if leader else None
 
 
-# Entries parsed or loaded by earlier builds in this process (`briefing serve` builds in one
-# long-lived process): project -> path -> (key, entry). Entries are immutable values named by
-# their key, so one found here is as good as one read from the cache file.
-_in_memory: dict[str, dict[str, tuple[bytes, ParseEntry]]] = {}
+@dataclass
+class ParseMemory:
+    """Parses kept in memory between the builds of one process (`briefing serve`'s build process
+    lives as long as the preview): path -> (key, entry), and path -> (file, key) so that a file
+    the loader kept unchanged (the very same SourceFile) is not digested again. Entries are
+    immutable values named by their key, so one found here is as good as one read from the cache."""
+
+    entries: dict[str, tuple[bytes, ParseEntry]] = field(default_factory=dict)
+    keys: dict[str, tuple[SourceFile, tuple, bytes]] = field(default_factory=dict)
+
+    def key(self, file: SourceFile, ctx: Context) -> bytes:
+        settings = _parse_settings(ctx)
+        known = self.keys.get(file.path)
+        if known is not None and known[0] is file and known[1] == settings:
+            return known[2]
+        key = digest("article", file.path, file.text, *settings)
+        self.keys[file.path] = (file, settings, key)
+        return key
+
+    def keep_only(self, paths: set[str]) -> None:
+        for table in (self.entries, self.keys):
+            for path in table.keys() - paths:
+                del table[path]
 
 
 class ArticleCache:
     """Parses articles through the build cache; `parse_articles` is what `assemble` calls."""
 
-    def __init__(self, project: Path, cache: BuildCache | None, jobs: int):
+    def __init__(self, cache: BuildCache | None, jobs: int, memory: ParseMemory):
         self.cache, self.jobs = cache, jobs
-        self.memory = _in_memory.setdefault(str(project), {})
+        self.kept = memory
+        self.memory = memory.entries
         self.stored = cache.parse_keys() if cache else {}  # path -> key
         self.name_maps: dict[bytes, dict[str, str]] = (cache.get_state("name-maps") if cache else None) or {}
         self.entries: dict[str, ParseEntry | None] = {}  # slug -> this build's entry (None: has errors)
@@ -188,7 +209,7 @@ class ArticleCache:
         self.files = list(files)
         current = names_digest(ctx.finder)
         self.name_maps[current] = dict(ctx.finder.names)
-        keys = [parse_key(file, ctx) for file in files]
+        keys = [self.kept.key(file, ctx) for file in files]
         self._load([f.path for f, k in zip(files, keys) if self.stored.get(f.path) == k
                     and self.memory.get(f.path, (None,))[0] != k])
         deltas: dict[bytes, set[str] | None] = {}
@@ -210,7 +231,7 @@ class ArticleCache:
             results[n] = (article, diagnostics, entry)
             if entry is not None:
                 if self.cache:  # stored now, a batch at a time, rather than held until the build ends
-                    fragments[b"a" + entry.full] = _joined(entry.data)
+                    fragments[b"a" + entry.full] = joined_fragments(entry.data)
                     entry.data = None
                     rows.append((file.path, key, pickle.dumps(entry, protocol=5), probe))
                     if len(rows) >= 500:
@@ -256,8 +277,7 @@ class ArticleCache:
         with (rewriting every entry after an alias edit would cost more than the check)."""
         present = {file.path for file in files}
         dropped = [path for path in self.stored if path not in present]
-        for path in dropped:
-            self.memory.pop(path, None)
+        self.kept.keep_only(present)
         in_use = {e.names for e in self.entries.values() if e is not None}
         return dropped, {k: v for k, v in self.name_maps.items() if k in in_use}
 
@@ -301,22 +321,30 @@ _WITHOUT_BODIES = {"summary_context", "timeline_context", "leaders_context", "le
 
 
 class Keys:
-    """Digests of the parts of one briefing, from which every output's dependency key is made."""
+    """Digests of the parts of one briefing, from which every output's dependency key is made.
 
-    def __init__(self, briefing: Briefing, articles: ArticleCache, renderer: Renderer):
+    `previous`: the Keys of the last build by this process (the preview's), whose event keys and
+    article page keys are taken over where what they are made of is unchanged."""
+
+    def __init__(self, briefing: Briefing, articles: ArticleCache, renderer: Renderer, previous: Keys | None = None):
         b = briefing
         self.briefing = b
         entries = articles.entries
         self.full = {a.slug: entries[a.slug].full if entries.get(a.slug) else value_digest(a) for a in b.articles}
-        head = {a.slug: entries[a.slug].head if entries.get(a.slug) else
-                value_digest(dataclasses.replace(a, body_html="", paragraphs=())) for a in b.articles}
+        head = self.head = {a.slug: entries[a.slug].head if entries.get(a.slug) else
+                            value_digest(dataclasses.replace(a, body_html="", paragraphs=())) for a in b.articles}
         self.leader = {leader.id: value_digest(leader) for leader in b.leaders}
         # A merged event is made from the reports with its id: those of the articles it cites (whose
         # heads hold them) and of timeline.yaml (whose events, few, are digested whole). Stances and
         # their histories likewise come from the articles' heads alone.
-        timeline = value_digest([e for e in b.events if any(c.article is None for c in e.citations)])
-        self.event = {e.id: digest(e.id, tuple(head[c.article] if c.article in head else timeline
-                                               for c in e.citations)) for e in b.events}
+        same_events = previous is not None and previous.briefing.events is b.events  # see assemble.Recall
+        timeline = self.timeline = previous.timeline if same_events else \
+            value_digest([e for e in b.events if any(c.article is None for c in e.citations)])
+        if same_events and previous.head == head:
+            self.event = previous.event
+        else:
+            self.event = {e.id: digest(e.id, tuple(head[c.article] if c.article in head else timeline
+                                                   for c in e.citations)) for e in b.events}
         self.title = {a.slug: a.title for a in b.articles}
         self.site = digest("site", code_version(), b.title, b.description, b.language, b.timezone, b.base_url,
                            value_digest((b.settings, b.topics)),
@@ -326,6 +354,11 @@ class Keys:
                             b.generated_at.isoformat() if b.generated_at else None)
         self.everything = digest(self.heads, tuple(self.full.values()))
         self.renderer, self.articles, self.cache = renderer, articles, articles.cache
+        # page path -> (template digest, article digest, key); an article page's key is the last
+        # build's when everything else it is made of (events, leaders, titles, site) is unchanged.
+        self.article_keys: dict[str, tuple[bytes, bytes, bytes]] = {}
+        self._earlier = previous.article_keys if previous is not None and previous.event is self.event \
+            and previous.site == self.site and previous.leader == self.leader and previous.title == self.title else {}
 
     def page(self, page: Page) -> bytes:
         template = self.renderer.template_digest(page.template)
@@ -336,13 +369,20 @@ class Keys:
         return digest("page", page.path, template, self.site, self.heads if name in _WITHOUT_BODIES else self.everything)
 
     def article_page(self, article: Article, page: Page, template: bytes) -> bytes:
-        events = [self.briefing_event(e) for e in article.events]
-        cited = tuple(self.title.get(c.article) for e in events if e for c in e.citations if c.article)
-        who = {*article.mentions, *(q.who for q in article.quotes), *(s.who for s in article.stances),
-               *(w for e in events if e for w in e.who)}
-        return digest("article", page.path, template, self.site, self.full[article.slug],
-                      tuple(self.event.get(e) for e in article.events), cited,
-                      tuple((w, self.leader.get(w)) for w in sorted(who)))
+        full = self.full[article.slug]
+        earlier = self._earlier.get(page.path)
+        if earlier is not None and earlier[:2] == (template, full):
+            key = earlier[2]
+        else:
+            events = [self.briefing_event(e) for e in article.events]
+            cited = tuple(self.title.get(c.article) for e in events if e for c in e.citations if c.article)
+            who = {*article.mentions, *(q.who for q in article.quotes), *(s.who for s in article.stances),
+                   *(w for e in events if e for w in e.who)}
+            key = digest("article", page.path, template, self.site, full,
+                         tuple(self.event.get(e) for e in article.events), cited,
+                         tuple((w, self.leader.get(w)) for w in sorted(who)))
+        self.article_keys[page.path] = (template, full, key)
+        return key
 
     @functools.cached_property
     def _events(self):
@@ -352,19 +392,25 @@ class Keys:
         return self._events.get(event_id)
 
 
-def plan_outputs(briefing: Briefing, keys: Keys, renderer: Renderer) -> list[Output]:
-    """Every file of the site, in the order a full build writes them (see pipeline.render_site)."""
+def data_key(keys: Keys) -> bytes:
+    return digest("data", keys.site, keys.everything)
+
+
+def plan_outputs(briefing: Briefing, keys: Keys, renderer: Renderer, with_data: bool = True) -> list[Output]:
+    """Every file of the site, in the order a full build writes them (see pipeline.render_site);
+    without data/briefing.json when not `with_data`."""
     outputs = [Output(path, digest("asset", data), make=functools.partial(bytes, data))
                for path, data in renderer.asset_files()]
     pages = planned_pages(briefing)
     outputs += [Output(page.output, keys.page(page), page=page) for page in pages]
-    everything, heads, site = keys.everything, keys.heads, keys.site
+    heads, site = keys.heads, keys.site
     outputs.append(Output(SITE_FEED_PATH, digest("feed", site, heads), make=lambda: site_feed(briefing)))
     for leader in briefing.leaders:
         outputs.append(Output(leader_feed_path(leader.id), digest("feed", site, heads, leader.id),
                               make=functools.partial(leader_feed, briefing, leader)))
-    export = DataExport(keys.cache, keys.articles, keys)
-    outputs.append(Output(DATA_PATH, digest("data", site, everything), make=lambda: export(briefing), here=True))
+    if with_data:
+        export = DataExport(keys.cache, keys.articles.entries, keys.event)
+        outputs.append(Output(DATA_PATH, data_key(keys), make=lambda: export(briefing), here=True))
     page_paths = [p.path for p in pages if not p.path.endswith(".html")]
     outputs.append(Output(SITEMAP_PATH, digest("sitemap", site, heads, tuple(page_paths)),
                           make=lambda: sitemap(briefing, page_paths)))
@@ -383,14 +429,16 @@ class RenderResult:
 class OutputBuilder:
     """Makes each planned file in the staging directory: taken over from the previous site, or made."""
 
-    def __init__(self, writer, renderer: Renderer, previous: dict[str, OutputRecord], verify: bool = False):
+    def __init__(self, writer, renderer: Renderer, previous: dict[str, OutputRecord], verify: bool = False,
+                 trusted: bool = False):
         self.writer, self.renderer, self.previous, self.verify = writer, renderer, previous, verify
+        self.trusted = trusted  # the records are known to describe the folder (PreviewMemory's)
 
     def usable(self, path: str) -> OutputRecord | None:
         """The previous build's record of `path`, if the previous site still holds that very file."""
         record = self.previous.get(path)
-        if record is None:
-            return None
+        if record is None or self.trusted:
+            return record
         try:
             st = os.stat(self.writer.out / path)
         except OSError:
@@ -439,6 +487,8 @@ class OutputBuilder:
 
     def _keep(self, path: str, previous: OutputRecord, key: bytes, view: bytes | None = None) -> OutputRecord:
         self.writer.link(path)
+        if key == previous.key and view in (None, previous.view):
+            return previous
         return dataclasses.replace(previous, key=key, view=view if view is not None else previous.view)
 
     @staticmethod
@@ -494,171 +544,6 @@ def build_outputs(outputs: list[Output], builder: OutputBuilder, jobs: int) -> R
             result.written.append(path)
         result.pages += path.endswith(".html")
     return result
-
-
-# ---------------------------------------------------------------------------
-# data/briefing.json, from pieces
-#
-# exports.briefing_json writes the whole model as indented JSON, which Python's json module does
-# in pure Python: the slowest file of a large site. Its top-level lists (articles, events, quotes,
-# stances) hold items that each depend on one object of the model, so the file is put together
-# from the items' own texts, each made by exports.briefing_data itself (on a briefing holding that
-# one object) and kept under its object's digest. The result is byte for byte briefing_json's
-# (json.dumps(indent=2) writes an item in a list in a dict as the item's own dump, each line
-# indented four more spaces); where a placeholder cannot be found exactly once, briefing_json is used.
-
-_LISTS = ("articles", "events", "quotes", "stances")
-
-
-def _item_text(item) -> str:
-    return "\n".join("    " + line for line in json.dumps(item, ensure_ascii=False, indent=2).split("\n"))
-
-
-def article_fragments(article: Article) -> tuple[str, tuple[str, ...]]:
-    """The texts of an article's item and of its quotes' items in data/briefing.json."""
-    data = briefing_data(dataclasses.replace(_EMPTY, articles=(article,)))
-    return _item_text(data["articles"][0]), tuple(_item_text(q) for q in data["quotes"])
-
-
-def _joined(fragments: tuple[str, tuple[str, ...]]) -> str:
-    """An article's item and its quotes' items as one text (JSON text never holds a raw NUL)."""
-    item, quotes = fragments
-    return "\x00".join((item, *quotes))
-
-
-# A briefing with nothing in it, to ask briefing_data for the items of a few model objects.
-_EMPTY = Briefing(title="", description="", language="en", timezone="UTC", base_url="/", settings=(), topics=(),
-                  leaders=(), articles=(), events=(), stances=())
-
-
-class DataExport:
-    """Makes data/briefing.json from cached item texts (see above), streamed a piece at a time."""
-
-    def __init__(self, cache: BuildCache | None, articles: ArticleCache, keys: Keys):
-        self.cache, self.articles, self.keys = cache, articles, keys
-        self.new: dict[bytes, str] = {}
-        self.used: set[bytes] = set()
-
-    def __call__(self, briefing: Briefing) -> Iterator[bytes]:
-        runs = _stance_runs(briefing.stances)
-        skeleton = briefing_data(dataclasses.replace(briefing, articles=(), events=(), stances=()))
-        for name in _LISTS:
-            skeleton[name] = f"\x00{name}\x00"
-        text = json.dumps(skeleton, ensure_ascii=False, indent=2) + "\n"
-        placeholders = {name: json.dumps(f"\x00{name}\x00") for name in _LISTS}
-        if runs is None or any(text.count(p) != 1 for p in placeholders.values()):
-            yield briefing_json(briefing)
-            return
-        items = {"articles": self._articles(briefing, quotes=False), "quotes": self._articles(briefing, quotes=True),
-                 "events": self._events(briefing), "stances": self._stances(runs)}
-        sizes = {"articles": len(briefing.articles), "quotes": sum(len(a.quotes) for a in briefing.articles),
-                 "events": len(briefing.events), "stances": len(briefing.stances)}
-        out = _Chunks()
-        cursor = 0
-        for name in sorted(_LISTS, key=lambda n: text.index(placeholders[n])):
-            at = text.index(placeholders[name])
-            yield from out.add(text[cursor:at])
-            cursor = at + len(placeholders[name])
-            if not sizes[name]:
-                yield from out.add("[]")
-                continue
-            yield from out.add("[\n")
-            for n, item in enumerate(items[name]):
-                yield from out.add(",\n" + item if n else item)
-            yield from out.add("\n  ]")
-        yield from out.add(text[cursor:])
-        yield from out.flush()
-        if self.cache:
-            self.cache.save_fragments(self.new, [key for key in self.cache.fragment_keys() if key not in self.used])
-
-    def _cached(self, wanted: Iterator[tuple[bytes | None, Callable[[], str]]]) -> Iterator[str]:
-        """The text of each (key, make) in turn: made this build, stored, or made now (a key of None:
-        made now, not kept). Stored texts are read a batch at a time (one query for hundreds)."""
-        batch: list[tuple[bytes | None, Callable[[], str]]] = []
-        for pair in wanted:
-            batch.append(pair)
-            if len(batch) == _FRAGMENT_BATCH:
-                yield from self._texts(batch)
-                batch = []
-        yield from self._texts(batch)
-
-    def _texts(self, batch: list[tuple[bytes | None, Callable[[], str]]]) -> Iterator[str]:
-        missing = [key for key, _ in batch if key is not None and key not in self.new]
-        stored = self.cache.fragments(missing) if self.cache and missing else {}
-        for key, make in batch:
-            if key is None:  # nothing to look up or keep
-                yield make()
-                continue
-            self.used.add(key)
-            text = self.new.get(key) or stored.get(key)
-            if text is None:
-                text = self.new[key] = make()
-            yield text
-
-    def _articles(self, briefing: Briefing, quotes: bool) -> Iterator[str]:
-        def wanted():
-            for article in briefing.articles:
-                if quotes and not article.quotes:
-                    continue
-                entry = self.articles.entries.get(article.slug)
-                if entry is not None and entry.data is not None:
-                    texts = _joined(entry.data)
-                    yield None, lambda texts=texts: texts  # parsed this build: its texts are at hand
-                else:
-                    key = b"a" + (entry.full if entry is not None else value_digest(article))
-                    yield key, lambda article=article: _joined(article_fragments(article))
-
-        for texts in self._cached(wanted()):
-            item, *quoted = texts.split("\x00")
-            yield from quoted if quotes else (item,)
-
-    def _events(self, briefing: Briefing) -> Iterator[str]:
-        yield from self._cached((b"e" + self.keys.event[event.id], lambda event=event: _item_text(
-            briefing_data(dataclasses.replace(_EMPTY, events=(event,)))["events"][0])) for event in briefing.events)
-
-    def _stances(self, runs) -> Iterator[str]:
-        for texts in self._cached((b"s" + value_digest(run), lambda run=run: "\x00".join(
-                _item_text(item) for item in briefing_data(dataclasses.replace(_EMPTY, stances=tuple(run)))["stances"]))
-                for run in runs):
-            yield from texts.split("\x00")
-
-
-_FRAGMENT_BATCH = 500
-
-
-def _stance_runs(stances) -> list[list] | None:
-    """The stances as runs of one (leader, topic) history each (its last stance is the current one);
-    None when a history is not in one piece, which the export's items could not say."""
-    runs, seen = [], set()
-    for stance in stances:
-        pair = (stance.who, stance.topic)
-        if runs and (runs[-1][0].who, runs[-1][0].topic) == pair:
-            runs[-1].append(stance)
-        elif pair in seen:
-            return None
-        else:
-            seen.add(pair)
-            runs.append([stance])
-    return runs
-
-
-class _Chunks:
-    """Collects text and hands it on as UTF-8 in pieces of about 256 KB (as briefing_json encodes)."""
-
-    def __init__(self):
-        self.parts: list[str] = []
-        self.size = 0
-
-    def add(self, text: str) -> Iterator[bytes]:
-        self.parts.append(text)
-        self.size += len(text)
-        if self.size >= 1 << 18:
-            yield from self.flush()
-
-    def flush(self) -> Iterator[bytes]:
-        if self.parts:
-            yield "".join(self.parts).encode("utf-8", "backslashreplace")
-            self.parts, self.size = [], 0
 
 
 # ---------------------------------------------------------------------------
@@ -722,39 +607,80 @@ class LastBuild:
     diagnostics: list[Diagnostic]
 
 
-class Engine:
-    """One build's use of the cache: is anything to do, what did the last build write, store this one."""
+@dataclass
+class PreviewMemory:
+    """What `briefing serve`'s build process keeps between its builds into the preview's own folder
+    (pipeline.build(preview=...)), so that a save costs what it changed: the source files as last
+    read, the parses, and the records of the folder's files as the last build left them. No other
+    process writes those files (the search index and data/briefing.json, which pipeline.catch_up
+    writes, are not among them), so the records are trusted without a look at the folder."""
 
-    def __init__(self, project: Path, out: Path, options: tuple):
-        self.project, self.out = project, out
+    texts: dict = field(default_factory=dict)  # sources.load_content's `known`
+    parses: ParseMemory = field(default_factory=ParseMemory)
+    templates: TemplateMemory = field(default_factory=TemplateMemory)
+    recall: Recall = field(default_factory=Recall)
+    keys: Keys | None = None  # the last build's
+    records: dict[str, OutputRecord] | None = None  # None: unknown (no build yet, or one failed while committing)
+    last: LastBuild | None = None
+    data_key: bytes | None = None  # the dependency key data/briefing.json had at the last build
+
+
+class Engine:
+    """One build's use of the cache: is anything to do, what did the last build write, store this one.
+    With `preview`, what the last build left is kept in that memory instead of the cache."""
+
+    def __init__(self, project: Path, out: Path, options: tuple, preview: PreviewMemory | None = None):
+        self.project, self.out, self.preview = project, out, preview
         self.cache = BuildCache.open(project)
         self.jobs = cores()
         self.verify = os.environ.get(VERIFY, "") not in ("", "0")
         self.inputs = fingerprint(project, out, options)
+        self.memory = preview.parses if preview else ParseMemory()
         self.articles: ArticleCache | None = None
 
     def up_to_date(self) -> LastBuild | None:
         """The last build, when nothing it read changed and `out` still holds exactly what it wrote."""
+        if self.verify:
+            return None
+        if self.preview is not None:
+            last = self.preview.last
+            return last if last is not None and last.inputs == self.inputs else None
         last = self.cache.get_state(f"last:{self.out}") if self.cache else None
-        if isinstance(last, LastBuild) and last.inputs == self.inputs and not self.verify \
-                and last.site == site_fingerprint(self.out):
+        if isinstance(last, LastBuild) and last.inputs == self.inputs and last.site == site_fingerprint(self.out):
             return last
         return None
 
     def article_cache(self) -> ArticleCache:
-        self.articles = ArticleCache(self.project, self.cache, self.jobs)
+        self.articles = ArticleCache(self.cache, self.jobs, self.memory)
         return self.articles
 
+    @property
+    def records_in_memory(self) -> bool:
+        return self.preview is not None and self.preview.records is not None
+
     def previous_outputs(self) -> dict[str, OutputRecord]:
+        if self.records_in_memory:
+            return self.preview.records
         if not self.cache:
             return {}
         return {path: pickle.loads(blob) for path, blob in self.cache.outputs(str(self.out)).items()}
 
+    def committing(self) -> None:
+        """The preview's folder is about to change: until save(), what the memory says of it is unsure."""
+        if self.preview is not None:
+            self.preview.records = self.preview.last = None
+
     def save(self, made: RenderResult, diagnostics: list[Diagnostic]) -> None:
         """After the swap: remember the parses and the files of this build."""
+        if self.preview is not None:
+            self.preview.records = made.records
+            self.preview.last = LastBuild(self.inputs, b"", made.pages, diagnostics)
         if not self.cache:
             return
         dropped, name_maps = self.articles.to_store(self.articles.files)
+        if self.preview is not None:
+            self.cache.save(dropped, str(self.out), None, {"name-maps": name_maps})
+            return
         records = {path: pickle.dumps(record, protocol=5) for path, record in made.records.items()}
         last = LastBuild(self.inputs, site_fingerprint(self.out), made.pages, diagnostics)
         self.cache.save(dropped, str(self.out), records, {f"last:{self.out}": last, "name-maps": name_maps})

@@ -13,6 +13,7 @@ which the incremental build must equal byte for byte (tests/test_incremental.py)
 from __future__ import annotations
 
 import dataclasses
+import gc
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,18 +21,19 @@ from pathlib import Path
 from typing import Iterator
 from zoneinfo import ZoneInfo
 
-from .assemble import assemble, parse_each
+from .assemble import Recall, assemble, parse_each
 from .errors import ContentError, Diagnostic, Report
 from .exports import DATA_PATH, ROBOTS_PATH, SITE_FEED_PATH, SITEMAP_PATH, briefing_json, newest, robots, sitemap
 from .feeds import leader_feed, site_feed
-from .incremental import Engine, Keys, OutputBuilder, build_outputs, plan_outputs
+from .data_export import DataExport
+from .incremental import Engine, Keys, OutputBuilder, PreviewMemory, build_outputs, data_key, plan_outputs
 from .model import Briefing
 from .pages import plan_pages
 from .render import Renderer
-from .search import SearchResult, index_site, refresh_index
+from .search import index_site, refresh_index
 from .sources import load_content
 from .urls import SEARCH_INDEX_DIR, leader_feed_path
-from .write import SiteWriter
+from .write import SiteWriter, replace_file
 
 
 
@@ -40,9 +42,9 @@ class BuildResult:
     pages: int
     seconds: float
     diagnostics: list[Diagnostic]
-    # True when pages changed but the search index was left as it was (build(preview=True)):
-    # refresh_search brings it up to date.
-    search_stale: bool = False
+    # True when the search index and data/briefing.json may lag behind the pages (build(preview=...)):
+    # catch_up brings them up to date.
+    behind: bool = False
 
 
 def check(project: Path) -> Report:
@@ -53,13 +55,14 @@ def check(project: Path) -> Report:
 
 
 def load_briefing(project: Path, strict: bool = False, base_url: str | None = None,
-                  parse_articles=parse_each, source_date: datetime | None = None) -> tuple[Briefing, Report]:
+                  parse_articles=parse_each, source_date: datetime | None = None,
+                  known_files: dict | None = None, recall: Recall | None = None) -> tuple[Briefing, Report]:
     """The validated model, or ContentError naming every problem.
 
     `source_date` (SOURCE_DATE_EPOCH) is the site's "generated at" time; without it, the newest
-    article's last change is."""
+    article's last change is. `known_files`: see sources.load_content; `recall`: assemble.Recall."""
     report = Report()
-    briefing = assemble(load_content(project, report), report, parse_articles)
+    briefing = assemble(load_content(project, report, known_files), report, parse_articles, recall)
     if briefing is None or report.failed(strict):
         problems = report.sorted()
         raise ContentError(_failure_summary(report, strict), problems)
@@ -86,55 +89,71 @@ def render_site(project: Path, briefing: Briefing) -> Iterator[tuple[str, bytes]
 
 
 def build(project: Path, out: Path, base_url: str | None = None, strict: bool = False,
-          source_date: datetime | None = None, preview: bool = False) -> BuildResult:
+          source_date: datetime | None = None, preview: PreviewMemory | None = None) -> BuildResult:
     """Build the site into `out`.
 
-    `preview` (briefing serve's builds, into a folder of its own): the changed files are moved into
-    `out` one by one rather than swapped in with the whole site (see write.py), and the search index
-    is left as it was, for refresh_search to bring up to date afterwards: a save then shows without
-    waiting for Pagefind."""
+    `preview` (briefing serve's builds, into a folder of its own, by one process that keeps this
+    memory between them): the changed files are moved into `out` one by one rather than swapped in
+    with the whole site (see write.py); the search index and data/briefing.json are left as they
+    were, for catch_up to bring up to date afterwards (a save then shows without waiting for them);
+    and unchanged source files and the folder's records come from the memory (see PreviewMemory)."""
     started = time.perf_counter()
-    engine = Engine(project, out, (base_url, strict, source_date))
+    engine = Engine(project, out, (base_url, strict, source_date), preview)
     try:
         last = engine.up_to_date()  # nothing changed since the last build into `out`: nothing to do
         if last is not None:
             return BuildResult(last.pages, time.perf_counter() - started, last.diagnostics)
         # Load, parse and validate (unchanged articles come from the cache), model.
         briefing, report = load_briefing(project, strict, base_url, engine.article_cache().parse_articles,
-                                         source_date)
+                                         source_date, *((preview.texts, preview.recall) if preview else ()))
+        # The model lives as long as the build: spare the garbage collector scanning its millions of
+        # objects again and again (a tenth of a large build's time). Unfrozen when the build ends.
+        gc.freeze()
         # Plan: every file of the site, with the key of what it is made from.
-        renderer = Renderer(project, briefing.base_url)
-        outputs = plan_outputs(briefing, Keys(briefing, engine.articles, renderer), renderer)
+        renderer = Renderer(project, briefing.base_url, preview.templates if preview else None)
+        keys = Keys(briefing, engine.articles, renderer, preview.keys if preview else None)
+        outputs = plan_outputs(briefing, keys, renderer, with_data=preview is None)
         # Render and write: what changed is made anew, the rest is linked from the previous site.
-        writer = SiteWriter(out, in_place=preview)
+        writer = SiteWriter(out, in_place=preview is not None)
         previous = engine.previous_outputs()
+        builder = OutputBuilder(writer, renderer, previous, engine.verify, trusted=engine.records_in_memory)
         try:
-            made = build_outputs(outputs, OutputBuilder(writer, renderer, previous, engine.verify), engine.jobs)
-            if preview:  # the index stays as it was; refresh_search follows
+            made = build_outputs(outputs, builder, engine.jobs)
+            if preview is not None:  # the index and the data stay as they were; catch_up follows
                 indexed = writer.link_tree(SEARCH_INDEX_DIR)
             elif made.written or not writer.link_tree(SEARCH_INDEX_DIR):
                 index_site(writer.staging, briefing)
-            writer.commit(gone=previous.keys() - {output.path for output in outputs})
+            kept = {output.path for output in outputs} | ({DATA_PATH} if preview is not None else set())
+            engine.committing()
+            writer.commit(gone=previous.keys() - kept)
         except BaseException:
             writer.abort()
             raise
+        behind = False
+        if preview is not None:
+            behind = bool(made.written) or not indexed or preview.data_key != data_key(keys)
+            preview.data_key, preview.keys = data_key(keys), keys
         diagnostics = report.sorted()
         engine.save(made, diagnostics)
-        return BuildResult(made.pages, time.perf_counter() - started, diagnostics,
-                           search_stale=preview and (bool(made.written) or not indexed))
+        return BuildResult(made.pages, time.perf_counter() - started, diagnostics, behind)
     finally:
+        gc.unfreeze()
         engine.close()
 
 
-def refresh_search(project: Path, out: Path, base_url: str | None = None,
-                   source_date: datetime | None = None) -> SearchResult | None:
-    """Bring the search index of a site built with build(preview=True) up to date, in place."""
+def catch_up(project: Path, out: Path, base_url: str | None = None, source_date: datetime | None = None) -> bool:
+    """Bring what a build(preview=...) into `out` leaves behind up to date, in place: the search index
+    and data/briefing.json. True when either changed."""
     engine = Engine(project, out, (base_url, False, source_date))
     try:
         briefing, _ = load_briefing(project, False, base_url, engine.article_cache().parse_articles, source_date)
+        keys = Keys(briefing, engine.articles, Renderer(project, briefing.base_url))
+        data_changed = replace_file(out / DATA_PATH, DataExport(engine.cache, engine.articles.entries,
+                                                                keys.event)(briefing))
     finally:
         engine.close()
-    return refresh_index(out, briefing)
+    searched = refresh_index(out, briefing)
+    return data_changed or (searched is not None and not searched.reused)
 
 
 def _failure_summary(report: Report, strict: bool) -> str:

@@ -59,11 +59,29 @@ def content_digest(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=16).digest()
 
 
+class TemplateMemory(jinja2.BytecodeCache):
+    """What the renderers of one process (the preview's build process) keep between builds: each
+    template's compiled code and the templates its source refers to, so that an unchanged template
+    is not parsed again. Jinja checks the code against the template's source before using it."""
+
+    def __init__(self):
+        self.code: dict[str, bytes] = {}
+        self.references: dict[str, list] = {}  # source -> the names it extends, imports or includes
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if bucket.key in self.code:
+            bucket.bytecode_from_string(self.code[bucket.key])
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.code[bucket.key] = bucket.bytecode_to_string()
+
+
 class Renderer:
-    def __init__(self, project: Path, base_url: str):
+    def __init__(self, project: Path, base_url: str, memory: TemplateMemory | None = None):
         self.project = project
         self.base_url = base_url
         self.search_path = [d for d in (project / "templates", builtin_templates()) if d.is_dir()]
+        self.memory = memory or TemplateMemory()
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader([str(d) for d in self.search_path]),
             autoescape=jinja2.select_autoescape(["html", "xml", "svg"], default_for_string=True),
@@ -71,6 +89,7 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             auto_reload=False,  # one build, one set of templates: no stat() of the template per page
+            bytecode_cache=memory,
         )
         self.assets = self._hash_assets()
         self._template_digests: dict[str, bytes] = {}
@@ -132,10 +151,13 @@ class Renderer:
                     closure[current] = None
                     continue
                 closure[current] = (filename, source)
-                try:
-                    referenced = list(jinja2.meta.find_referenced_templates(self.env.parse(source)))
-                except jinja2.TemplateSyntaxError:
-                    referenced = []
+                referenced = self.memory.references.get(source)
+                if referenced is None:
+                    try:
+                        referenced = list(jinja2.meta.find_referenced_templates(self.env.parse(source)))
+                    except jinja2.TemplateSyntaxError:
+                        referenced = []
+                    self.memory.references[source] = referenced
                 if None in referenced:  # a name computed while rendering: it could be any template
                     referenced = self.env.list_templates()
                 todo.extend(r for r in referenced if r)

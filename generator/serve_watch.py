@@ -12,12 +12,13 @@ the builds, so builds never overlap and the logic stays in one place:
 The builds themselves run in a child process (`serve_worker`), which the
 server can kill at once when it stops.
 
-Builds leave the search index as it was, so that a save shows without waiting
-for Pagefind (seconds on a large briefing). Once the saves have been quiet
-for INDEX_QUIET seconds, a second process brings the index up to date in the
-background; a save while it runs stops it (that process is killed: the build
-process, which keeps the parsed articles in memory between builds, is not),
-and the index is brought up to date after the next build instead.
+Builds leave the search index and data/briefing.json as they were, so that a
+save shows without waiting for them (seconds on a large briefing). Once the
+saves have been quiet for INDEX_QUIET seconds, a second process brings them up
+to date in the background (pipeline.catch_up); a save while it runs stops it
+(that process is killed: the build process, which keeps what it read and wrote
+in memory between builds, is not), and they are brought up to date after the
+next build instead.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from typing import Callable
 
 POLL = 0.05  # seconds between two scans of the watched trees
 QUIET = 0.1  # seconds without a change before a burst counts as finished
-INDEX_QUIET = 0.5  # seconds after a build, without a change, before the search index is brought up to date
+INDEX_QUIET = 0.5  # seconds after a build, without a change, before catch_up runs
 
 _IGNORED_DIRS = {".git", ".hg", ".svn", "__pycache__", "node_modules"}
 _IGNORED_SUFFIXES = ("~", ".swp", ".swo", ".swx", ".tmp", ".part", ".crdownload")
@@ -127,8 +128,8 @@ class Worker:
         )
 
     def build(self, project: Path, out: Path, base_url: str | None, op: str = "build") -> dict | None:
-        """The worker's reply, or None when it died (killed at shutdown, or crashed). `op` 'index' brings
-        the search index of the last build up to date instead (see serve_worker)."""
+        """The worker's reply, or None when it died (killed at shutdown, or crashed). `op` 'catch_up' brings
+        the search index and data/briefing.json of the last build up to date instead (see serve_worker)."""
         request = {"op": op, "project": str(project), "out": str(out), "base_url": base_url}
         try:
             self.process.stdin.write(json.dumps(request) + "\n")
@@ -170,10 +171,10 @@ class Rebuilder(threading.Thread):
         self._worker_lock = threading.Lock()
         self.worker: Worker | None = None
         self.index_worker: Worker | None = None
-        self.note = note  # for what the search indexing in the background has to say
+        self.note = note  # for what the catching up in the background has to say
         self.builds = 0  # builds run, good or bad
         self._saved_at = 0.0  # the newest save of the pending burst
-        self._index_due = False  # a build changed pages since the search index was last brought up to date
+        self._index_due = False  # a build changed the site since catch_up last ran
         self._indexer: threading.Thread | None = None
         self._built_at = 0.0
 
@@ -214,7 +215,7 @@ class Rebuilder(threading.Thread):
             return
         self.builds += 1
         self._built_at = time.monotonic()
-        if reply is not None and reply.get("search_stale"):
+        if reply is not None and reply.get("behind"):
             self._index_due = True
         if reply is None:
             reply = {"ok": False, "pages": 0, "seconds": 0.0, "diagnostics": [],
@@ -238,23 +239,24 @@ class Rebuilder(threading.Thread):
             return worker
 
     def _index(self) -> None:
-        """Bring the search index up to date (on a thread of its own, so that saves are still seen)."""
+        """Bring the search index and data/briefing.json up to date (on a thread of its own, so that saves
+        are still seen)."""
         worker = self._live_worker("index_worker")
         if worker is None:
             self._indexer = None
             return
         self._index_due = False
-        reply = worker.build(self.project, self.out, self.base_url, op="index")
+        reply = worker.build(self.project, self.out, self.base_url, op="catch_up")
         if reply is None or not reply["ok"]:
             self._index_due = reply is None  # stopped by a save: again after its build; a failure: not forever
             if reply is not None:
-                self.note(f"the search index could not be brought up to date: {reply['message']}")
+                self.note(f"the search index and data/briefing.json could not be brought up to date: {reply['message']}")
         elif reply.get("changed"):
-            self.note(f"search index brought up to date in {reply['seconds']:.2f} s")
+            self.note(f"search index and data/briefing.json brought up to date in {reply['seconds']:.2f} s")
         self._indexer = None
 
     def _stop_indexing(self) -> None:
-        """A save came: stop the indexing in progress, if any, by killing its process."""
+        """A save came: stop the catching up in progress, if any, by killing its process."""
         indexer = self._indexer
         if indexer is None or not indexer.is_alive():
             return

@@ -9,18 +9,21 @@ The preview server runs its builds here, in a child process, so that
 
 Protocol (stdin/stdout, UTF-8 JSON, one object per line):
 request  {"op": "build", "project": str, "out": str, "base_url": str | null}
-reply    {"ok": bool, "pages": int, "seconds": float, "message": str, "search_stale": bool,
+reply    {"ok": bool, "pages": int, "seconds": float, "message": str, "behind": bool,
           "diagnostics": [{"path", "line", "col", "severity", "message", "text"}]}
 where `text` is `Diagnostic.format()`, exactly what `briefing check` prints. A
-build leaves the search index as it was (search_stale: pages changed since);
-request  {"op": "index", "project": str, "out": str, "base_url": str | null}
+build keeps what it read and wrote in memory for the next (PreviewMemory) and
+leaves the search index and data/briefing.json as they were (behind: they may
+lag behind the pages);
+request  {"op": "catch_up", "project": str, "out": str, "base_url": str | null}
 reply    {"ok": bool, "seconds": float, "message": str, "changed": bool}
-brings it up to date in place (search.refresh_index).
+brings them up to date in place (pipeline.catch_up).
 Anything the build itself prints goes to stderr.
 """
 
 from __future__ import annotations
 
+import gc
 import importlib
 import json
 import os
@@ -36,29 +39,31 @@ def diagnostic_dict(d) -> dict:
             "message": d.message, "text": d.format()}
 
 
-def build_once(request: dict) -> dict:
+def build_once(request: dict, memories: dict) -> dict:
+    """Run one request; `memories` holds a PreviewMemory for each (project, out, base_url) built."""
     from .cli import source_date_option
     from .errors import BriefingError
-    from .pipeline import build, refresh_search
+    from .incremental import PreviewMemory
+    from .pipeline import build, catch_up
 
     project, out, base_url = Path(request["project"]), Path(request["out"]), request.get("base_url")
     try:
         source_date = source_date_option(os.environ.get("SOURCE_DATE_EPOCH"))
-        if request.get("op") == "index":
+        if request.get("op") == "catch_up":
             started = time.perf_counter()
-            result = refresh_search(project, out, base_url=base_url, source_date=source_date)
-            return {"ok": True, "seconds": time.perf_counter() - started, "message": "",
-                    "changed": result is not None and not result.reused}
-        result = build(project, out, base_url=base_url, source_date=source_date, preview=True)
+            changed = catch_up(project, out, base_url=base_url, source_date=source_date)
+            return {"ok": True, "seconds": time.perf_counter() - started, "message": "", "changed": changed}
+        memory = memories.setdefault((str(project), str(out), base_url), PreviewMemory())
+        result = build(project, out, base_url=base_url, source_date=source_date, preview=memory)
     except BriefingError as error:
-        return {"ok": False, "pages": 0, "seconds": 0.0, "message": str(error), "search_stale": False,
+        return {"ok": False, "pages": 0, "seconds": 0.0, "message": str(error), "behind": False,
                 "diagnostics": [diagnostic_dict(d) for d in error.diagnostics]}
     except Exception as error:  # an internal error is a bug; keep serving and say so
         traceback.print_exc()
-        return {"ok": False, "pages": 0, "seconds": 0.0, "search_stale": False, "diagnostics": [],
+        return {"ok": False, "pages": 0, "seconds": 0.0, "behind": False, "diagnostics": [],
                 "message": f"internal error: {type(error).__name__}: {error} (please report it)"}
     return {"ok": True, "pages": result.pages, "seconds": result.seconds, "message": "",
-            "search_stale": result.search_stale, "diagnostics": [diagnostic_dict(d) for d in result.diagnostics]}
+            "behind": result.behind, "diagnostics": [diagnostic_dict(d) for d in result.diagnostics]}
 
 
 def main() -> int:
@@ -68,12 +73,17 @@ def main() -> int:
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # stray prints must not corrupt the protocol
     importlib.import_module("generator.pipeline")  # import once, up front: the first build is then as fast as the rest
 
+    memories: dict = {}
     for line in sys.stdin:
         if not line.strip():
             continue
-        reply = build_once(json.loads(line))
+        reply = build_once(json.loads(line), memories)
         replies.write(json.dumps(reply, ensure_ascii=False) + "\n")
         replies.flush()
+        # Between builds, while the author reads: collect what the last build left, then set aside
+        # what the memories keep (the briefing), so that the next build's collections skip it.
+        gc.collect()
+        gc.freeze()
     return 0
 
 

@@ -6,6 +6,7 @@ file system happens to return.
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -33,21 +34,26 @@ class ContentFiles:
     timeline: SourceFile | None
 
 
-def load_content(project: Path, report: Report) -> ContentFiles:
+def load_content(project: Path, report: Report, known: dict[str, tuple[tuple, SourceFile]] | None = None) -> ContentFiles:
+    """The content tree's files. `known` (path -> (size, modification time, inode), file), kept by the
+    caller between loads, spares reading and decoding a file that those say is unchanged; it is
+    brought up to date with what this load read."""
     content = project / "content"
     if not content.is_dir():
         raise ContentError(f"{content}: no content directory")
     root = content.resolve()
 
-    def read(path: Path) -> SourceFile | None:
-        rel = path.relative_to(project).as_posix()
-        if path.is_symlink():
-            target = path.resolve()
-            if not target.is_relative_to(root):
-                report.error(rel, 0, 0, "this file is a symbolic link to a place outside content/; copy the file in instead")
-                return None
+    def read(path: str, rel: str, link: bool) -> SourceFile | None:
+        """`path`: the file's path; `rel`: what messages call it; `link`: whether it is a symbolic link."""
+        if link and not Path(path).resolve().is_relative_to(root):
+            report.error(rel, 0, 0, "this file is a symbolic link to a place outside content/; copy the file in instead")
+            return None
         try:
-            data = path.read_bytes() if path.stat().st_size <= _MAX_FILE_BYTES else None
+            st = os.stat(path)
+            stamp = (st.st_size, st.st_mtime_ns, st.st_ino)
+            if known is not None and rel in known and known[rel][0] == stamp:
+                return known[rel][1]
+            data = Path(path).read_bytes() if st.st_size <= _MAX_FILE_BYTES else None
         except OSError as error:
             report.error(rel, 0, 0, f"cannot read this file: {error.strerror}")
             return None
@@ -55,7 +61,12 @@ def load_content(project: Path, report: Report) -> ContentFiles:
             report.error(rel, 0, 0, f"this file is larger than {_MAX_FILE_BYTES // (1024 * 1024)} MB")
             return None
         text = decode(data, rel, report)
-        return None if text is None else SourceFile(rel, _stem(path), text)
+        if text is None:
+            return None
+        file = SourceFile(rel, _stem(rel.rpartition("/")[2]), text)
+        if known is not None:
+            known[rel] = (stamp, file)
+        return file
 
     def listing(folder: str, suffixes) -> tuple[SourceFile, ...]:
         directory = content / folder
@@ -65,24 +76,29 @@ def load_content(project: Path, report: Report) -> ContentFiles:
             report.error(f"content/{folder}", 0, 0, "this folder is a symbolic link to a place outside content/")
             return ()
         files, seen = [], {}
-        for path in sorted(directory.iterdir(), key=lambda p: p.name):
-            rel = path.relative_to(project).as_posix()
-            if path.name.startswith(".") or path.is_dir():
+        # os.scandir rather than pathlib: a large briefing has tens of thousands of articles.
+        with os.scandir(directory) as found:
+            entries = sorted(found, key=lambda e: e.name)
+        for entry in entries:
+            name = entry.name
+            rel = f"content/{folder}/{name}"
+            if name.startswith(".") or _is_dir(entry):
                 continue
-            if path.suffix not in suffixes:
+            suffix = _suffix(name)
+            if suffix not in suffixes:
                 report.warning(rel, 0, 0, f"ignored: files in content/{folder}/ must end in {' or '.join(suffixes)}")
                 continue
-            stem = _stem(path)
+            stem = _stem(name)
             problem = id_problem(stem)
             if problem:
                 report.error(rel, 0, 0, f"bad file name: {problem}",
-                             f"rename it to '{_suggest_id(stem)}{path.suffix}'" if _suggest_id(stem) else None)
+                             f"rename it to '{_suggest_id(stem)}{suffix}'" if _suggest_id(stem) else None)
                 continue
             if stem.lower() in seen:
                 report.error(rel, 0, 0, f"'{stem}' is already given by {seen[stem.lower()]}; each id must be unique")
                 continue
             seen[stem.lower()] = rel
-            loaded = read(path)
+            loaded = read(entry.path, rel, entry.is_symlink())
             if loaded:
                 files.append(loaded)
         return tuple(files)
@@ -91,12 +107,18 @@ def load_content(project: Path, report: Report) -> ContentFiles:
     if site_path is None:
         report.error("content/site.yaml", 0, 0, "missing: every briefing needs content/site.yaml with at least a title")
     timeline_path = _first_existing(content, "timeline")
-    return ContentFiles(
-        site=read(site_path) if site_path else None,
+    files = ContentFiles(
+        site=read(str(site_path), f"content/{site_path.name}", site_path.is_symlink()) if site_path else None,
         leaders=listing("leaders", _YAML_SUFFIXES),
         articles=listing("articles", (".md", ".markdown")),
-        timeline=read(timeline_path) if timeline_path else None,
+        timeline=read(str(timeline_path), f"content/{timeline_path.name}", timeline_path.is_symlink())
+        if timeline_path else None,
     )
+    if known is not None:  # forget the files that are gone
+        present = {f.path for f in (files.site, files.timeline, *files.leaders, *files.articles) if f}
+        for rel in known.keys() - present:
+            del known[rel]
+    return files
 
 
 def decode(data: bytes, rel: str, report: Report) -> str | None:
@@ -121,8 +143,22 @@ def decode(data: bytes, rel: str, report: Report) -> str | None:
     return unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
-def _stem(path: Path) -> str:
-    return path.name[: -len(path.suffix)] if path.suffix else path.name
+def _suffix(name: str) -> str:
+    """What pathlib calls the suffix of a file name ('.md'; '' for '.hidden' or 'name.')."""
+    i = name.rfind(".")
+    return name[i:] if 0 < i < len(name) - 1 else ""
+
+
+def _stem(name: str) -> str:
+    suffix = _suffix(name)
+    return name[: -len(suffix)] if suffix else name
+
+
+def _is_dir(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_dir()  # follows symbolic links
+    except OSError:
+        return False
 
 
 def _suggest_id(stem: str) -> str:

@@ -149,6 +149,42 @@ def replace_dir(new: Path, old: Path, retired: Path | None = None) -> None:
         shutil.rmtree(retired, ignore_errors=True)
 
 
+def replace_file(path: Path, chunks: Iterable[bytes]) -> bool:
+    """Put a file made of `chunks` at `path` in one rename (a reader gets it whole, old or new); a file
+    already holding those bytes is left alone. True when the file changed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            for chunk in chunks:
+                stream.write(chunk)
+        if _same_bytes(temporary, path):
+            os.unlink(temporary)
+            return False
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+        return True
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+
+
+def _same_bytes(a, b) -> bool:
+    try:
+        if os.path.getsize(a) != os.path.getsize(b):
+            return False
+        with open(a, "rb") as first, open(b, "rb") as second:
+            while True:
+                left, right = first.read(1 << 20), second.read(1 << 20)
+                if left != right:
+                    return False
+                if not left:
+                    return True
+    except FileNotFoundError:
+        return False
+
+
 def link_or_copy(source, target) -> None:
     try:
         os.link(source, target, follow_symlinks=False)

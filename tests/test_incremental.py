@@ -23,11 +23,14 @@ from hypothesis import strategies as st
 from helpers import ARTICLE, LEADERS, SITE, write_project
 
 import generator.pipeline as pipeline
-from generator.cache import CACHE_DIR, code_version
+from generator.assemble import Recall
+from generator.cache import CACHE_DIR, code_version, digest
+from generator.errors import Report
 from generator.errors import ContentError
-from generator.incremental import planned_pages
+from generator.exports import DATA_PATH
+from generator.incremental import PreviewMemory, planned_pages
 from generator.pages import plan_pages
-from generator.pipeline import build, load_briefing, render_site
+from generator.pipeline import build, catch_up, load_briefing, render_site
 from generator.text import _fold_slow, fold, phrase_pattern
 
 SECOND = """\
@@ -86,7 +89,17 @@ def _verified_and_without_pagefind(monkeypatch):
     monkeypatch.setenv("BRIEFING_VERIFY_INCREMENTAL", "1")
     calls = []
     monkeypatch.setattr(pipeline, "index_site", lambda site_dir, briefing: calls.append(Path(site_dir)))
+    monkeypatch.setattr(pipeline, "refresh_index", lambda site_dir, briefing: calls.append(Path(site_dir)))
     return calls
+
+
+def built(project: Path, out: Path, memory: PreviewMemory | None, caught_up: bool = True):
+    """A build as `briefing build` runs it (memory None), or as `briefing serve` does, with the memory
+    it keeps between builds and, when `caught_up`, the catching up that follows in the background."""
+    result = build(project, out, preview=memory)
+    if memory is not None and caught_up:
+        catch_up(project, out)
+    return result
 
 
 def site_files(out: Path) -> dict[str, bytes]:
@@ -99,8 +112,11 @@ def clean_site(project: Path, base_url: str | None = None) -> dict[str, bytes]:
     return dict(render_site(project, briefing))
 
 
-def assert_same_as_clean(project: Path, out: Path, base_url: str | None = None) -> None:
+def assert_same_as_clean(project: Path, out: Path, base_url: str | None = None, but: str | None = None) -> None:
+    """The site in `out` is byte for byte a clean build's (`but` one file, which may also be missing)."""
     built, clean = site_files(out), clean_site(project, base_url)
+    for files in (built, clean):
+        files.pop(but, None)
     assert sorted(built) == sorted(clean), set(built) ^ set(clean)
     for path, data in clean.items():
         assert built[path] == data, f"{path} differs from a clean build"
@@ -169,10 +185,11 @@ def test_a_first_build_and_a_noop_build(tmp_path):
 def test_each_edit_rebuilds_to_what_a_clean_build_gives(tmp_path, name, preview):
     """Also as `briefing serve` builds: the changed files moved into the site one by one."""
     project, out = fresh_project(tmp_path), tmp_path / "site"
-    build(project, out, preview=preview)
+    memory = PreviewMemory() if preview else None
+    built(project, out, memory)
     before, before_bytes = inodes(out), site_files(out)
     EDITS[name](project)
-    result = build(project, out, preview=preview)
+    result = built(project, out, memory)
     assert_same_as_clean(project, out)
     # Files whose bytes did not change were not rewritten: same inode, same modification time.
     after, after_bytes = inodes(out), site_files(out)
@@ -194,6 +211,22 @@ def test_an_edited_body_changes_only_its_page_and_the_data_export(tmp_path, _ver
     assert changed == ["articles/leaders-meet/index.html", "data/briefing.json"]
 
 
+def test_a_preview_build_reads_again_only_the_files_that_changed(tmp_path, monkeypatch):
+    """`briefing serve` keeps what it read: a save costs reading the saved file, not the briefing."""
+    project, out = fresh_project(tmp_path), tmp_path / "site"
+    memory = PreviewMemory()
+    built(project, out, memory)
+    read, read_bytes = [], Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda path: read.append(path.as_posix()) or read_bytes(path))
+    EDITS["body"](project)
+    EDITS["role"](project)
+    built(project, out, memory, caught_up=False)
+    content = (project / "content").as_posix() + "/"
+    assert sorted(p[len(content):] for p in read if p.startswith(content)) == \
+        ["articles/leaders-meet.md", "leaders/jonas-vik.yaml"]
+    assert_same_as_clean(project, out, but=DATA_PATH)
+
+
 def test_a_failed_build_leaves_the_site_and_the_next_good_one_catches_up(tmp_path):
     project, out = fresh_project(tmp_path), tmp_path / "site"
     build(project, out)
@@ -211,12 +244,13 @@ def test_a_failed_build_leaves_the_site_and_the_next_good_one_catches_up(tmp_pat
 @pytest.mark.parametrize("preview", [False, True], ids=["build", "preview"])
 def test_a_failing_template_fails_the_build_with_its_line_and_keeps_the_site(tmp_path, preview):
     project, out = fresh_project(tmp_path), tmp_path / "site"
-    build(project, out, preview=preview)
+    memory = PreviewMemory() if preview else None
+    built(project, out, memory)
     before = site_files(out)
     write_project(project, {"templates/article.html": "{% extends 'base.html' %}{% block content %}{{ nope.x }}"
                                                      "{% endblock %}"})
     with pytest.raises(ContentError) as failure:
-        build(project, out, preview=preview)
+        built(project, out, memory)
     assert "articles/" in str(failure.value) and failure.value.diagnostics
     assert site_files(out) == before  # in place too: nothing is moved in before every file is made
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
@@ -303,6 +337,30 @@ def test_an_alias_edit_reparses_only_the_articles_it_can_change(tmp_path, monkey
     assert_same_as_clean(project, out)
 
 
+def test_digests_tell_apart_values_that_print_alike():
+    """Dependency keys are digests of plain values: two different values must never share one."""
+    values = [("a", "b"), ("ab",), "ab", b"ab", ["ab"], (("ab",),), 1, True, "1", None, "None", (), [], "",
+              ("a", None), ("a", "None")]
+    assert len({digest(value) for value in values}) == len(values)
+    assert digest("x", (1, b"y")) == digest("x", (1, b"y"))
+
+
+def test_recall_runs_a_step_again_only_when_its_arguments_changed():
+    """What the preview keeps of the events' merging: the same reports give the same events and warnings."""
+    runs = []
+
+    def step(items, report):
+        runs.append(items)
+        report.warning("content/a.md", 1, 1, f"{len(items)} items")
+        return tuple(items)
+
+    recall, first, second = Recall(), Report(), Report()
+    assert recall(step, [1, 2], report=first) == (1, 2)
+    assert recall(step, [1, 2], report=second) == (1, 2)  # equal arguments (not the same list): not run again
+    assert len(runs) == 1 and [d.message for d in second.diagnostics] == ["2 items"]
+    assert recall(step, [1, 2, 3], report=Report()) == (1, 2, 3) and len(runs) == 2
+
+
 # --- Sequences of edits -----------------------------------------------------------------------------
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -310,7 +368,11 @@ def test_an_alias_edit_reparses_only_the_articles_it_can_change(tmp_path, monkey
 def test_any_sequence_of_edits_rebuilds_to_a_clean_build(tmp_path_factory, sequence, preview):
     root = tmp_path_factory.mktemp("seq")
     project, out = write_project(root / "p", dict(BASE_FILES)), root / "site"
-    build(project, out, preview=preview)
+    # As `briefing serve` builds, the data export is brought up to date only once the saves are
+    # quiet: here, after the last one.
+    memory = PreviewMemory() if preview else None
+    built(project, out, memory, caught_up=False)
+    broken = False
     for name in sequence:
         try:
             EDITS[name](project)
@@ -318,10 +380,15 @@ def test_any_sequence_of_edits_rebuilds_to_a_clean_build(tmp_path_factory, seque
             continue
         last_good = site_files(out)
         try:
-            build(project, out, preview=preview)
+            built(project, out, memory, caught_up=False)
         except ContentError:  # an edit that breaks the content (the same topic added twice): the site stays
             assert site_files(out) == last_good
+            broken = True
             continue
+        broken = False
+        assert_same_as_clean(project, out, but=DATA_PATH if preview else None)
+    if preview and not broken:
+        catch_up(project, out)
         assert_same_as_clean(project, out)
 
 

@@ -28,7 +28,9 @@ from quality import (axe_violations, blocked_external_requests, browser, format_
 from webtools import fetch
 
 from generator.cli import main
-from generator.pipeline import build, load_briefing, refresh_search
+from generator.exports import DATA_PATH
+from generator.incremental import PreviewMemory
+from generator.pipeline import build, catch_up, load_briefing
 from generator.search import INDEX_DIR, STAMP, index_site
 
 SLUG = "putin-agrees-energy-pause-refuses-full-ceasefire"
@@ -422,25 +424,26 @@ def test_the_index_is_rebuilt_only_when_pages_change(tmp_path, briefing):
     assert _digests(elsewhere / INDEX_DIR) == before
 
 
-def test_a_build_without_search_leaves_the_index_and_refresh_catches_up(tmp_path):
-    """What the preview does: the pages first, the index afterwards, in place; it ends as a full build does."""
+def test_a_preview_build_leaves_the_index_and_the_data_and_catch_up_brings_them_up_to_date(tmp_path):
+    """What the preview does: the pages first, the index and the data export afterwards, in place; it
+    ends as a full build does."""
     project = tmp_path / "project"
     shutil.copytree(REPO / "content", project / "content")
     site = tmp_path / "site"
-    assert build(project, site).search_stale is False
-    before = _digests(site / INDEX_DIR)
+    assert build(project, site).behind is False
+    before, data_before = _digests(site / INDEX_DIR), (site / DATA_PATH).read_bytes()
 
     article = project / "content/articles" / f"{SLUG}.md"
     article.write_text(article.read_text() + "\nA Blorptank accord was mentioned too.\n")
-    result = build(project, site, preview=True)
-    assert result.search_stale and _digests(site / INDEX_DIR) == before
+    result = build(project, site, preview=PreviewMemory())
+    assert result.behind and _digests(site / INDEX_DIR) == before and (site / DATA_PATH).read_bytes() == data_before
     assert "Blorptank" in (site / f"articles/{SLUG}/index.html").read_text()
 
-    refreshed = refresh_search(project, site)
-    assert not refreshed.reused
-    assert refresh_search(project, site).reused  # nothing more to do
-    assert build(project, tmp_path / "clean").search_stale is False
+    assert catch_up(project, site) is True
+    assert catch_up(project, site) is False  # nothing more to do
+    assert build(project, tmp_path / "clean").behind is False
     assert _digests(site / INDEX_DIR) == _digests(tmp_path / "clean" / INDEX_DIR) != before
+    assert (site / DATA_PATH).read_bytes() == (tmp_path / "clean" / DATA_PATH).read_bytes() != data_before
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging left behind
 
 
@@ -629,12 +632,12 @@ def test_search_works_in_briefing_serve(tmp_path, chromium):
         article = project / "content/articles" / f"{SLUG}.md"
         article.write_text(article.read_text() + "\nThe quixotically named Blorptank accord was mentioned too.\n")
         deadline = time.monotonic() + 60
-        indexed_before = sum("search index brought up to date" in line for line in lines)
-        while sum("search index brought up to date" in line for line in lines) == indexed_before:
+        indexed_before = sum("search index and data/briefing.json brought up to date" in line for line in lines)
+        while sum("search index and data/briefing.json brought up to date" in line for line in lines) == indexed_before:
             assert time.monotonic() < deadline and process.poll() is None, "\n".join(lines)
             time.sleep(0.1)
         rebuilt = next(n for n, line in enumerate(lines) if re.search(r"rebuilt in .*reload sent", line))
-        indexed = max(n for n, line in enumerate(lines) if "search index brought up to date" in line)
+        indexed = max(n for n, line in enumerate(lines) if "search index and data/briefing.json brought up to date" in line)
         assert rebuilt < indexed, "\n".join(lines)
         reader = Reader(chromium, url).open("search/")
         reader.search("Blorptank")

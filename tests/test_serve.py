@@ -346,8 +346,9 @@ def _workers(preview: Preview) -> list[int]:
 
 
 def test_a_save_during_indexing_stops_the_indexing_but_not_the_build_process(project, tmp_path, monkeypatch):
-    """The index follows a build in a process of its own; a save kills that one, and the build process,
-    which keeps the parsed articles in memory, builds the save at once. The index catches up after."""
+    """The index and the data export follow a build in a process of their own; a save kills that one,
+    and the build process, which keeps what it read in memory, builds the save at once. The index and
+    the data export catch up after."""
     from generator.pagefind_run import pagefind_version  # noqa: F401 - Pagefind must be there
     from pagefind.service import get_executable
 
@@ -362,9 +363,11 @@ def test_a_save_during_indexing_stops_the_indexing_but_not_the_build_process(pro
         wait_until(lambda: preview.rebuilds() == 1, 10, what="the rebuild")
         assert "Saved while indexing" in preview.page(f"articles/{SLUG}/")
         assert builder in _workers(preview) and indexer not in _workers(preview)
-        wait_until(lambda: preview.count("search index brought up to date") == 1, 30, what="the index")
+        wait_until(lambda: preview.count("search index and data/briefing.json brought up to date") == 1, 30, what="the index")
         stamp = preview.site_dir() / "pagefind" / "briefing-index.json"
         assert stamp.is_file() and builder in _workers(preview)
+        status, _, body = preview.get(preview.prefix + "data/briefing.json")
+        assert status == 200 and "Saved while indexing" in [a["title"] for a in json.loads(body)["articles"]]
         assert not [p for p in preview.site_dir().parent.iterdir() if p.name.startswith(".")]
 
 
