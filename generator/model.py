@@ -163,10 +163,14 @@ class Briefing:
     @cached_property
     def article_topics(self) -> dict[str, tuple[str, ...]]:
         """article slug -> the topics its events and stances touch, in display order."""
-        event_topics = {event.id: event.topics for event in self.events}
-        out = {}
-        for article in self.articles:
-            found = {t for event_id in article.events for t in event_topics.get(event_id, ())}
-            found |= {stance.topic for stance in article.stances}
-            out[article.slug] = tuple(topic.id for topic in self.topics if topic.id in found)
-        return out
+        return {article.slug: self.topics_of(article) for article in self.articles}
+
+    def topics_of(self, article: Article) -> tuple[str, ...]:
+        """The topics an article's events and stances touch, in display order."""
+        found = {t for event_id in article.events for t in self._event_topics.get(event_id, ())}
+        found |= {stance.topic for stance in article.stances}
+        return tuple(topic.id for topic in self.topics if topic.id in found)
+
+    @cached_property
+    def _event_topics(self) -> dict[str, tuple[str, ...]]:
+        return {event.id: event.topics for event in self.events}

@@ -184,7 +184,7 @@ def article_context(ix: Index, article: Article) -> dict:
                         f"{article.title} ({source.outlet}).",
                         og_type="article", jsonld=jsonld_article(briefing, article),
                         search=search_view("article", leaders=[w for w in article.mentions if w in ix.leaders],
-                                           topics=briefing.article_topics.get(article.slug, ()),
+                                           topics=briefing.topics_of(article),
                                            context=f"{card['credit']} · {card['published']['day']}"))
     context.update({
         "article": card,

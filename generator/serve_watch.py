@@ -1,7 +1,8 @@
 """Watch the project's sources and rebuild once per burst of saves.
 
-One thread polls the watched trees (stat only, every POLL seconds) and runs
-the builds, so builds never overlap and the logic stays in one place:
+One thread watches the trees (`Watcher`: told by inotify where the system has
+it, else by scanning every POLL seconds) and runs the builds, so builds never
+overlap and the logic stays in one place:
 
 * a change starts a burst; the build starts once QUIET seconds pass with no
   further change (editors that write several files, or save twice, cause one
@@ -35,7 +36,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-POLL = 0.05  # seconds between two scans of the watched trees
+from .serve_inotify import IS_DIR, Inotify, Overflow
+
+POLL = 0.05  # seconds between two scans of the watched trees (without inotify)
+RESCAN = 2.0  # seconds between two scans of the watched trees with inotify (see Watcher)
 QUIET = 0.1  # seconds without a change before a burst counts as finished
 INDEX_QUIET = 0.5  # seconds after a build, without a change, before catch_up runs
 
@@ -50,8 +54,9 @@ def ignored(name: str) -> bool:
     return name.startswith((".", "#")) or name.endswith(_IGNORED_SUFFIXES) or name == "4913"
 
 
-def snapshot(roots: list[Path]) -> Snapshot:
-    """Every watched file with what tells a change: modification time, size and inode (editors that replace a file)."""
+def snapshot(roots: list[Path], folders: list[str] | None = None) -> Snapshot:
+    """Every watched file with what tells a change: modification time, size and inode (editors that
+    replace a file). The folders walked are added to `folders`."""
     found: Snapshot = {}
     seen_dirs: set[tuple[int, int]] = set()
 
@@ -67,6 +72,8 @@ def snapshot(roots: list[Path]) -> Snapshot:
             entries = list(os.scandir(directory))
         except OSError:
             return
+        if folders is not None:
+            folders.append(directory)
         for entry in entries:
             if ignored(entry.name) or entry.name in _IGNORED_DIRS:
                 continue
@@ -88,15 +95,86 @@ def snapshot(roots: list[Path]) -> Snapshot:
     return found
 
 
-def changed_paths(before: Snapshot, after: Snapshot) -> set[str]:
-    return {path for path in before.keys() | after.keys() if before.get(path) != after.get(path)}
+Changes = dict[str, tuple[int, int, int] | None]  # path -> as in Snapshot; None: removed
 
 
-def save_time(paths: set[str], after: Snapshot) -> float:
+def save_time(changes: Changes) -> float:
     """When the newest of these changes was saved (wall clock), for the save-to-reload latency."""
     now = time.time()
-    times = [after[p][0] / 1e9 for p in paths if p in after]
+    times = [stamp[0] / 1e9 for stamp in changes.values() if stamp is not None]
     return min(max(times), now) if times else now
+
+
+class Watcher:
+    """Which watched files changed, and when.
+
+    Where the system has inotify, a save is heard the moment it is written, and the trees are
+    scanned all the same every RESCAN seconds: a network or container mount may send no events,
+    a file reached through a symbolic link changes in a folder that is not watched, and a watched
+    folder that did not exist at the start (templates/) is made in one that is not. A change to a
+    watched folder (a folder added, removed or renamed in it) is followed by a scan at once. Without inotify (or
+    with BRIEFING_WATCH=poll) the trees are scanned every POLL seconds; a scan of a briefing of
+    10,000 articles takes ~80 ms."""
+
+    def __init__(self, roots: list[Path], wait: Callable[[float], object] = time.sleep):
+        self.roots, self.wait = roots, wait
+        self.inotify = None if os.environ.get("BRIEFING_WATCH") == "poll" else Inotify.open()
+        self.known: Snapshot = {}
+        self.scanned = 0.0
+        self._scan()
+
+    @property
+    def listening(self) -> bool:
+        return self.inotify is not None
+
+    def changes(self, timeout: float) -> Changes:
+        """The files that changed since the last call, waiting up to `timeout` seconds for one."""
+        if self.inotify is None:
+            self.wait(timeout)
+            return self._scan()
+        if time.monotonic() - self.scanned >= RESCAN:
+            return self._scan()
+        try:
+            events = self.inotify.events(timeout)
+        except Overflow:
+            return self._scan()
+        changed: Changes = {}
+        for path, mask in events:
+            if mask & IS_DIR or path in self.inotify.folders.values():
+                return {**changed, **self._scan()}
+            if not ignored(os.path.basename(path)):
+                self._file_event(path, changed)
+        return changed
+
+    def close(self) -> None:
+        if self.inotify is not None:
+            self.inotify.close()
+            self.inotify = None
+
+    def _file_event(self, path: str, changed: Changes) -> None:
+        try:
+            st = os.stat(path)
+            stamp = (st.st_mtime_ns, st.st_size, st.st_ino) if stat.S_ISREG(st.st_mode) else None
+        except OSError:
+            stamp = None
+        if stamp != self.known.get(path):
+            changed[path] = stamp
+            if stamp is None:
+                self.known.pop(path, None)
+            else:
+                self.known[path] = stamp
+
+    def _scan(self) -> Changes:
+        folders: list[str] = []
+        now = snapshot(self.roots, folders)
+        if self.inotify is not None:
+            watched = set(self.inotify.folders.values())
+            if not all(self.inotify.watch(folder) for folder in folders if folder not in watched):
+                self.close()  # the system's limit of watches: scan instead
+        changed: Changes = {path: now.get(path) for path in self.known.keys() | now.keys()
+                            if self.known.get(path) != now.get(path)}
+        self.known, self.scanned = now, time.monotonic()
+        return changed
 
 
 @dataclass
@@ -179,19 +257,26 @@ class Rebuilder(threading.Thread):
         self._built_at = 0.0
 
     def run(self) -> None:
-        before = snapshot(self.roots)
+        watcher = Watcher(self.roots, self.stopping.wait)
+        try:
+            self._watch(watcher)
+        finally:
+            watcher.close()
+
+    def _watch(self, watcher: Watcher) -> None:
         self._build([], None)
         pending: set[str] = set()
         last_change = 0.0
-        while not self.stopping.wait(POLL):
+        while not self.stopping.is_set():
             try:
-                after = snapshot(self.roots)
-                changes = changed_paths(before, after)
-                before = after
+                quiet_left = last_change + QUIET - time.monotonic()  # a burst ends as soon as it is quiet
+                changes = watcher.changes(min(POLL, max(0.0, quiet_left)) if pending else POLL)
+                if self.stopping.is_set():
+                    return
                 if changes:
-                    pending |= changes
+                    pending |= changes.keys()
                     last_change = time.monotonic()
-                    self._saved_at = max(self._saved_at, save_time(changes, after))
+                    self._saved_at = max(self._saved_at, save_time(changes))
                     self._stop_indexing()
                 elif pending and time.monotonic() - last_change >= QUIET:
                     burst, pending = sorted(pending), set()

@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from datetime import datetime
+from functools import cached_property
 from urllib.parse import urlsplit
 
 from markupsafe import Markup
@@ -70,52 +71,104 @@ _TIME_ELEMENT_PRECISIONS = {"second", "minute", "day", "month", "year"}
 # ---------------------------------------------------------------------------
 
 class Index:
-    """Look-ups over one briefing, built once: by id, and the current stances."""
+    """Look-ups over one briefing: by id, and the current stances. Each is made when first asked
+    for, so that a page that needs few of them (an article's, in the preview) does not pay for all."""
 
     def __init__(self, briefing: Briefing):
         self.briefing = briefing
         self.leaders: dict[str, Leader] = briefing.leader_by_id
         self.topics: dict[str, Topic] = briefing.topic_by_id
         self.articles: dict[str, Article] = briefing.article_by_slug
-        self.events: dict[str, Event] = {event.id: event for event in briefing.events}
-        # The latest stance of each (leader, topic) pair is the current one: the model holds
-        # each pair's history oldest first.
-        latest: dict[tuple[str, str], Stance] = {}
-        self.history: dict[tuple[str, str], list[Stance]] = defaultdict(list)
-        for stance in briefing.stances:
-            latest[(stance.who, stance.topic)] = stance
-            self.history[(stance.who, stance.topic)].append(stance)
-        self.current = latest
-        self.events_of_leader: dict[str, list[Event]] = defaultdict(list)
-        self.events_of_topic: dict[str, list[Event]] = defaultdict(list)
-        for event in briefing.events:
-            for who in event.who:
-                self.events_of_leader[who].append(event)
-            for topic in event.topics:
-                self.events_of_topic[topic].append(event)
-        self.quotes_of_leader: dict[str, list[Quote]] = defaultdict(list)
-        self.articles_of_leader: dict[str, list[Article]] = defaultdict(list)
-        for article in briefing.articles:
-            for quote in article.quotes:
-                self.quotes_of_leader[quote.who].append(quote)
-            for who in article.mentions:
-                self.articles_of_leader[who].append(article)
         self.topic_order = {topic.id: n for n, topic in enumerate(briefing.topics)}
-        self.current_by_leader: dict[str, list[Stance]] = defaultdict(list)
-        self.current_by_topic: dict[str, list[Stance]] = defaultdict(list)
-        for (who, topic), stance in sorted(latest.items()):
-            self.current_by_leader[who].append(stance)
-            self.current_by_topic[topic].append(stance)
-        for stances in self.current_by_leader.values():
+
+    @cached_property
+    def events(self) -> dict[str, Event]:
+        return {event.id: event for event in self.briefing.events}
+
+    @cached_property
+    def history(self) -> dict[tuple[str, str], list[Stance]]:
+        """Each (leader, topic) pair's stances, oldest first, as the model holds them."""
+        history: dict[tuple[str, str], list[Stance]] = defaultdict(list)
+        for stance in self.briefing.stances:
+            history[(stance.who, stance.topic)].append(stance)
+        return history
+
+    @cached_property
+    def current(self) -> dict[tuple[str, str], Stance]:
+        """The latest stance of each (leader, topic) pair is the current one."""
+        return {pair: stances[-1] for pair, stances in self.history.items()}
+
+    @cached_property
+    def events_of_leader(self) -> dict[str, list[Event]]:
+        found: dict[str, list[Event]] = defaultdict(list)
+        for event in self.briefing.events:
+            for who in event.who:
+                found[who].append(event)
+        return found
+
+    @cached_property
+    def events_of_topic(self) -> dict[str, list[Event]]:
+        found: dict[str, list[Event]] = defaultdict(list)
+        for event in self.briefing.events:
+            for topic in event.topics:
+                found[topic].append(event)
+        return found
+
+    @cached_property
+    def quotes_of_leader(self) -> dict[str, list[Quote]]:
+        found: dict[str, list[Quote]] = defaultdict(list)
+        for article in self.briefing.articles:
+            for quote in article.quotes:
+                found[quote.who].append(quote)
+        return found
+
+    @cached_property
+    def articles_of_leader(self) -> dict[str, list[Article]]:
+        found: dict[str, list[Article]] = defaultdict(list)
+        for article in self.briefing.articles:
+            for who in article.mentions:
+                found[who].append(article)
+        return found
+
+    @cached_property
+    def current_by_leader(self) -> dict[str, list[Stance]]:
+        found: dict[str, list[Stance]] = defaultdict(list)
+        for (who, _), stance in sorted(self.current.items()):
+            found[who].append(stance)
+        for stances in found.values():
             stances.sort(key=lambda s: self.topic_order.get(s.topic, len(self.topic_order)))
-        self.history_by_leader: dict[str, list[Stance]] = defaultdict(list)
-        for stance in briefing.stances:
-            self.history_by_leader[stance.who].append(stance)
-        self.order = self._leader_order()
-        # Shared, read-only refs for the many lists that name leaders and topics.
-        self.leader_refs = {leader.id: leader_ref(leader) for leader in briefing.leaders}
-        self.topic_refs = {topic.id: topic_ref(topic) for topic in briefing.topics}
-        self.site = _site_view(briefing)
+        return found
+
+    @cached_property
+    def current_by_topic(self) -> dict[str, list[Stance]]:
+        found: dict[str, list[Stance]] = defaultdict(list)
+        for (_, topic), stance in sorted(self.current.items()):
+            found[topic].append(stance)
+        return found
+
+    @cached_property
+    def history_by_leader(self) -> dict[str, list[Stance]]:
+        found: dict[str, list[Stance]] = defaultdict(list)
+        for stance in self.briefing.stances:
+            found[stance.who].append(stance)
+        return found
+
+    @cached_property
+    def order(self) -> dict[str, int]:
+        return self._leader_order()
+
+    @cached_property
+    def leader_refs(self) -> dict[str, dict]:
+        """Shared, read-only refs for the many lists that name leaders."""
+        return {leader.id: leader_ref(leader) for leader in self.briefing.leaders}
+
+    @cached_property
+    def topic_refs(self) -> dict[str, dict]:
+        return {topic.id: topic_ref(topic) for topic in self.briefing.topics}
+
+    @cached_property
+    def site(self) -> dict:
+        return _site_view(self.briefing)
 
     def current_of_leader(self, leader_id: str) -> list[Stance]:
         """A leader's current stances, in the topics' display order."""

@@ -26,6 +26,7 @@ import pytest
 from helpers import REPO
 
 from generator.serve_http import Target, content_type, inject, path_prefix, resolve
+from generator.serve_watch import Watcher
 
 SLUG = "putin-agrees-energy-pause-refuses-full-ceasefire"
 ARTICLE = f"content/articles/{SLUG}.md"
@@ -272,7 +273,10 @@ def test_content_types(project, tmp_path):
 # Rebuilding
 # --------------------------------------------------------------------------
 
-def test_an_edit_changes_the_served_page(project, tmp_path):
+@pytest.mark.parametrize("watch", ["inotify", "poll"])
+def test_an_edit_changes_the_served_page(project, tmp_path, monkeypatch, watch):
+    if watch == "poll":  # as on a system without inotify
+        monkeypatch.setenv("BRIEFING_WATCH", "poll")
     with serving(project, tmp_path) as preview:
         edit(project, f"title: {TITLE}", "title: Putin agrees to an energy pause (edited)")
         wait_until(lambda: "Putin agrees to an energy pause (edited)" in preview.page(f"articles/{SLUG}/"), 10,
@@ -369,6 +373,48 @@ def test_a_save_during_indexing_stops_the_indexing_but_not_the_build_process(pro
         status, _, body = preview.get(preview.prefix + "data/briefing.json")
         assert status == 200 and "Saved while indexing" in [a["title"] for a in json.loads(body)["articles"]]
         assert not [p for p in preview.site_dir().parent.iterdir() if p.name.startswith(".")]
+
+
+def _changes_within(watcher: Watcher, seconds: float) -> dict:
+    """What the watcher reports over `seconds`, as the preview's loop asks it."""
+    found: dict = {}
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        found.update(watcher.changes(0.05))
+    return found
+
+
+@pytest.mark.parametrize("mode", ["inotify", "poll"])
+def test_the_watcher_tells_each_kind_of_change(tmp_path, monkeypatch, mode):
+    """Saves in place and by rename, new files in new folders, removals; editor droppings are not news."""
+    if mode == "poll":
+        monkeypatch.setenv("BRIEFING_WATCH", "poll")
+    root = tmp_path / "content"
+    (root / "articles").mkdir(parents=True)
+    article = root / "articles" / "a.md"
+    article.write_text("one")
+    watcher = Watcher([root, tmp_path / "templates"])
+    try:
+        assert watcher.listening is (mode == "inotify")
+        assert _changes_within(watcher, 0.2) == {}
+        article.write_text("two, saved in place")
+        assert set(_changes_within(watcher, 0.5)) == {str(article)}
+        replacement = root / "articles" / ".a.md.swp"
+        replacement.write_text("three, saved by rename")
+        assert _changes_within(watcher, 0.2) == {}  # the editor's temporary file
+        replacement.rename(article)
+        assert set(_changes_within(watcher, 0.5)) == {str(article)}
+        (root / "leaders" / "x").mkdir(parents=True)
+        (root / "leaders" / "x" / "new.yaml").write_text("name: X")
+        assert set(_changes_within(watcher, 0.5)) == {str(root / "leaders" / "x" / "new.yaml")}
+        (root / "leaders" / "x" / "new.yaml").write_text("name: X again")  # in a folder made after the start
+        assert set(_changes_within(watcher, 0.5)) == {str(root / "leaders" / "x" / "new.yaml")}
+        article.unlink()
+        assert _changes_within(watcher, 0.5) == {str(article): None}
+        shutil.rmtree(root / "leaders")
+        assert _changes_within(watcher, 0.5) == {str(root / "leaders" / "x" / "new.yaml"): None}
+    finally:
+        watcher.close()
 
 
 def test_an_invalid_save_keeps_the_last_good_site_and_reports_like_check(project, tmp_path):
