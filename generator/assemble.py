@@ -26,11 +26,11 @@ def parse_each(articles, ctx: Context, report: Report) -> list[ParsedArticle | N
 
 
 class Recall:
-    """The last call of each of assemble's costly whole-briefing steps (merging events, ordering stances),
-    with its arguments, result and diagnostics. A caller that assembles the same briefing again and
-    again (the preview's build process) keeps one, so that a step whose arguments did not change is
-    not run again. Arguments are compared by value; the items an edit did not touch are the very
-    same objects as last time, which compare at C speed."""
+    """The last call of each of assemble's costly whole-briefing steps (checking event ids, merging
+    events, ordering stances), with its arguments, result and diagnostics. A caller that assembles
+    the same briefing again and again (the preview's build process) keeps one, so that a step whose
+    arguments did not change is not run again. Arguments are compared by value; the items an edit
+    did not touch are the very same objects as last time, which compare at C speed."""
 
     def __init__(self):
         self._last: dict = {}
@@ -65,7 +65,7 @@ def assemble(files: ContentFiles, report: Report, parse_articles=parse_each, rec
     parsed = [p for p in parse_articles(files.articles, ctx, report) if p]
     reported = [e for p in parsed for e in p.events]
     reported += parse_timeline(files.timeline, settings, ctx.leader_ids, report)
-    _check_unique_ids(reported, report)
+    run(_check_unique_ids, reported, report=report)
     articles = sorted((p.article for p in parsed), key=lambda a: (-a.published.timestamp(), a.slug))
     stances = [s for a in articles for s in a.stances]
     return Briefing(

@@ -176,6 +176,10 @@ class ParseMemory:
 
     entries: dict[str, tuple[bytes, ParseEntry]] = field(default_factory=dict)
     keys: dict[str, tuple[SourceFile, tuple, bytes]] = field(default_factory=dict)
+    # path -> (the names its entry was made with, the entry's digest, the names under which it was
+    # found still good): after an alias edit, each entry's recorded texts are searched once, not at
+    # every build.
+    confirmed: dict[str, tuple[bytes, bytes, bytes]] = field(default_factory=dict)
 
     def key(self, file: SourceFile, ctx: Context) -> bytes:
         settings = _parse_settings(ctx)
@@ -187,7 +191,7 @@ class ParseMemory:
         return key
 
     def keep_only(self, paths: set[str]) -> None:
-        for table in (self.entries, self.keys):
+        for table in (self.entries, self.keys, self.confirmed):
             for path in table.keys() - paths:
                 del table[path]
 
@@ -257,7 +261,7 @@ class ArticleCache:
             return False
         if any(_name(ctx, who) != name for who, name in entry.speakers):
             return False
-        if entry.names == current:
+        if entry.names == current or self.kept.confirmed.get(path) == (entry.names, entry.full, current):
             return True
         if entry.names not in deltas:
             old = self.name_maps.get(entry.names)
@@ -268,7 +272,10 @@ class ArticleCache:
         if delta is None:
             return False
         probe = self.cache.probe(path) if self.cache else None
-        return probe is not None and not any(name in probe for name in delta)
+        if probe is None or any(name in probe for name in delta):
+            return False
+        self.kept.confirmed[path] = (entry.names, entry.full, current)
+        return True
 
     def to_store(self, files) -> tuple[list[str], dict]:
         """(paths to drop, name maps still referenced) for BuildCache.save; new parses are stored as made.
@@ -621,7 +628,6 @@ class PreviewMemory:
     recall: Recall = field(default_factory=Recall)
     keys: Keys | None = None  # the last build's
     records: dict[str, OutputRecord] | None = None  # None: unknown (no build yet, or one failed while committing)
-    last: LastBuild | None = None
     data_key: bytes | None = None  # the dependency key data/briefing.json had at the last build
 
 
@@ -634,17 +640,15 @@ class Engine:
         self.cache = BuildCache.open(project)
         self.jobs = cores()
         self.verify = os.environ.get(VERIFY, "") not in ("", "0")
-        self.inputs = fingerprint(project, out, options)
+        # The preview builds only after the watcher saw a change, which the fingerprint would show too.
+        self.inputs = fingerprint(project, out, options) if preview is None else b""
         self.memory = preview.parses if preview else ParseMemory()
         self.articles: ArticleCache | None = None
 
     def up_to_date(self) -> LastBuild | None:
         """The last build, when nothing it read changed and `out` still holds exactly what it wrote."""
-        if self.verify:
+        if self.verify or self.preview is not None:
             return None
-        if self.preview is not None:
-            last = self.preview.last
-            return last if last is not None and last.inputs == self.inputs else None
         last = self.cache.get_state(f"last:{self.out}") if self.cache else None
         if isinstance(last, LastBuild) and last.inputs == self.inputs and last.site == site_fingerprint(self.out):
             return last
@@ -668,13 +672,12 @@ class Engine:
     def committing(self) -> None:
         """The preview's folder is about to change: until save(), what the memory says of it is unsure."""
         if self.preview is not None:
-            self.preview.records = self.preview.last = None
+            self.preview.records = None
 
     def save(self, made: RenderResult, diagnostics: list[Diagnostic]) -> None:
         """After the swap: remember the parses and the files of this build."""
         if self.preview is not None:
             self.preview.records = made.records
-            self.preview.last = LastBuild(self.inputs, b"", made.pages, diagnostics)
         if not self.cache:
             return
         dropped, name_maps = self.articles.to_store(self.articles.files)
