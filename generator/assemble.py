@@ -48,7 +48,8 @@ def _run(step, *args, report: Report):
     return step(*args, report)
 
 
-def assemble(files: ContentFiles, report: Report, parse_articles=parse_each, recall: Recall | None = None) -> Briefing | None:
+def assemble(files: ContentFiles, report: Report, parse_articles=parse_each,
+             recall: Recall | None = None) -> Briefing | None:
     """The briefing, or None when errors leave nothing coherent to build (they are in `report`).
 
     `parse_articles(files, ctx, report)` parses the article files, in order; see `parse_each`.

@@ -333,7 +333,8 @@ class Keys:
     `previous`: the Keys of the last build by this process (the preview's), whose event keys and
     article page keys are taken over where what they are made of is unchanged."""
 
-    def __init__(self, briefing: Briefing, articles: ArticleCache, renderer: Renderer, previous: Keys | None = None):
+    def __init__(self, briefing: Briefing, articles: ArticleCache, renderer: Renderer,
+                 previous: Keys | None = None):
         b = briefing
         self.briefing = b
         entries = articles.entries

@@ -104,8 +104,9 @@ def build(project: Path, out: Path, base_url: str | None = None, strict: bool = 
         if last is not None:
             return BuildResult(last.pages, time.perf_counter() - started, last.diagnostics)
         # Load, parse and validate (unchanged articles come from the cache), model.
+        known, recall = (preview.texts, preview.recall) if preview else (None, None)
         briefing, report = load_briefing(project, strict, base_url, engine.article_cache().parse_articles,
-                                         source_date, *((preview.texts, preview.recall) if preview else ()))
+                                         source_date, known, recall)
         # The model lives as long as the build: spare the garbage collector scanning its millions of
         # objects again and again (a tenth of a large build's time). Unfrozen when the build ends.
         gc.freeze()

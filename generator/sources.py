@@ -34,7 +34,8 @@ class ContentFiles:
     timeline: SourceFile | None
 
 
-def load_content(project: Path, report: Report, known: dict[str, tuple[tuple, SourceFile]] | None = None) -> ContentFiles:
+def load_content(project: Path, report: Report,
+                 known: dict[str, tuple[tuple, SourceFile]] | None = None) -> ContentFiles:
     """The content tree's files. `known` (path -> (size, modification time, inode), file), kept by the
     caller between loads, spares reading and decoding a file that those say is unchanged; it is
     brought up to date with what this load read."""

@@ -88,10 +88,7 @@ class Index:
     @cached_property
     def history(self) -> dict[tuple[str, str], list[Stance]]:
         """Each (leader, topic) pair's stances, oldest first, as the model holds them."""
-        history: dict[tuple[str, str], list[Stance]] = defaultdict(list)
-        for stance in self.briefing.stances:
-            history[(stance.who, stance.topic)].append(stance)
-        return history
+        return _grouped(self.briefing.stances, lambda stance: ((stance.who, stance.topic),))
 
     @cached_property
     def current(self) -> dict[tuple[str, str], Stance]:
@@ -100,35 +97,19 @@ class Index:
 
     @cached_property
     def events_of_leader(self) -> dict[str, list[Event]]:
-        found: dict[str, list[Event]] = defaultdict(list)
-        for event in self.briefing.events:
-            for who in event.who:
-                found[who].append(event)
-        return found
+        return _grouped(self.briefing.events, lambda event: event.who)
 
     @cached_property
     def events_of_topic(self) -> dict[str, list[Event]]:
-        found: dict[str, list[Event]] = defaultdict(list)
-        for event in self.briefing.events:
-            for topic in event.topics:
-                found[topic].append(event)
-        return found
+        return _grouped(self.briefing.events, lambda event: event.topics)
 
     @cached_property
     def quotes_of_leader(self) -> dict[str, list[Quote]]:
-        found: dict[str, list[Quote]] = defaultdict(list)
-        for article in self.briefing.articles:
-            for quote in article.quotes:
-                found[quote.who].append(quote)
-        return found
+        return _grouped((q for article in self.briefing.articles for q in article.quotes), lambda quote: (quote.who,))
 
     @cached_property
     def articles_of_leader(self) -> dict[str, list[Article]]:
-        found: dict[str, list[Article]] = defaultdict(list)
-        for article in self.briefing.articles:
-            for who in article.mentions:
-                found[who].append(article)
-        return found
+        return _grouped(self.briefing.articles, lambda article: article.mentions)
 
     @cached_property
     def current_by_leader(self) -> dict[str, list[Stance]]:
@@ -148,14 +129,7 @@ class Index:
 
     @cached_property
     def history_by_leader(self) -> dict[str, list[Stance]]:
-        found: dict[str, list[Stance]] = defaultdict(list)
-        for stance in self.briefing.stances:
-            found[stance.who].append(stance)
-        return found
-
-    @cached_property
-    def order(self) -> dict[str, int]:
-        return self._leader_order()
+        return _grouped(self.briefing.stances, lambda stance: (stance.who,))
 
     @cached_property
     def leader_refs(self) -> dict[str, dict]:
@@ -178,7 +152,8 @@ class Index:
         """The current stances on a topic, in the leaders' order (see `order`)."""
         return sorted(self.current_by_topic.get(topic_id, []), key=lambda s: self.order.get(s.who, len(self.order)))
 
-    def _leader_order(self) -> dict[str, int]:
+    @cached_property
+    def order(self) -> dict[str, int]:
         """Each leader's place in lists: first those with a stance, an event or a quote, in the order
         the articles (newest first) first mention them; then the rest, mentioned in passing, likewise."""
         mentioned: dict[str, int] = {}
@@ -192,6 +167,15 @@ class Index:
 
     def ordered_leaders(self) -> list[Leader]:
         return sorted(self.leaders.values(), key=lambda leader: self.order[leader.id])
+
+
+def _grouped(items, keys) -> dict:
+    """Each item listed under every key `keys(item)` gives, in the items' order (a missing key: [])."""
+    found: dict = defaultdict(list)
+    for item in items:
+        for key in keys(item):
+            found[key].append(item)
+    return found
 
 
 # ---------------------------------------------------------------------------
