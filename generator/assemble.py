@@ -35,17 +35,20 @@ class Recall:
     def __init__(self):
         self._last: dict = {}
 
-    def __call__(self, step, *args, report: Report):
+    def __call__(self, step, *args, report: Report | None = None):
+        """step(*args, report), or step(*args) for a step that reports nothing (`report` None)."""
         last = self._last.get(step)
         if last is None or last[0] != args:
             reported = Report()
-            last = self._last[step] = (args, step(*args, reported), reported.diagnostics)
-        report.diagnostics.extend(last[2])
+            result = step(*args) if report is None else step(*args, reported)
+            last = self._last[step] = (args, result, reported.diagnostics)
+        if report is not None:
+            report.diagnostics.extend(last[2])
         return last[1]
 
 
-def _run(step, *args, report: Report):
-    return step(*args, report)
+def _run(step, *args, report: Report | None = None):
+    return step(*args) if report is None else step(*args, report)
 
 
 def assemble(files: ContentFiles, report: Report, parse_articles=parse_each,
@@ -80,7 +83,7 @@ def assemble(files: ContentFiles, report: Report, parse_articles=parse_each,
         leaders=tuple(sorted(leaders, key=lambda leader: leader.id)),
         articles=tuple(articles),
         events=run(merge_events, reported, report=report),
-        stances=run(stance_history, stances, {a.slug: a.published for a in articles}, report=report),
+        stances=run(stance_history, stances, {a.slug: a.published for a in articles}),
     )
 
 
@@ -145,9 +148,8 @@ def _shown(event: Reported, field: str) -> str:
     return ", ".join(value)
 
 
-def stance_history(stances: list[Stance], published: dict, report: Report | None = None) -> tuple[Stance, ...]:
-    """Every stance, oldest first per leader and topic, each change marked with the stance it replaced.
-    (It reports nothing: `report` is there so that Recall calls every step alike.)"""
+def stance_history(stances: list[Stance], published: dict) -> tuple[Stance, ...]:
+    """Every stance, oldest first per leader and topic, each change marked with the stance it replaced."""
     by_pair: dict[tuple[str, str], list[Stance]] = defaultdict(list)
     for stance in stances:
         by_pair[(stance.who, stance.topic)].append(stance)

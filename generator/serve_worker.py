@@ -40,7 +40,8 @@ def diagnostic_dict(d) -> dict:
 
 
 def build_once(request: dict, memories: dict) -> dict:
-    """Run one request; `memories` holds a PreviewMemory for each (project, out, base_url) built."""
+    """Run one request. `memories` holds the PreviewMemory of the (project, out, base_url) built last:
+    a build of another starts afresh."""
     from .cli import source_date_option
     from .errors import BriefingError
     from .incremental import PreviewMemory
@@ -53,7 +54,11 @@ def build_once(request: dict, memories: dict) -> dict:
             started = time.perf_counter()
             changed = catch_up(project, out, base_url=base_url, source_date=source_date)
             return {"ok": True, "seconds": time.perf_counter() - started, "message": "", "changed": changed}
-        memory = memories.setdefault((str(project), str(out), base_url), PreviewMemory())
+        key = (str(project), str(out), base_url)
+        if key not in memories:
+            memories.clear()
+            memories[key] = PreviewMemory()
+        memory = memories[key]
         result = build(project, out, base_url=base_url, source_date=source_date, preview=memory)
     except BriefingError as error:
         return {"ok": False, "pages": 0, "seconds": 0.0, "message": str(error), "behind": False,
