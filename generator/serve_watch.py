@@ -54,9 +54,10 @@ def ignored(name: str) -> bool:
     return name.startswith((".", "#")) or name.endswith(_IGNORED_SUFFIXES) or name == "4913"
 
 
-def snapshot(roots: list[Path], folders: list[str] | None = None) -> Snapshot:
+def snapshot(roots: list[Path], watch: Callable[[str], object] | None = None) -> Snapshot:
     """Every watched file with what tells a change: modification time, size and inode (editors that
-    replace a file). The folders walked are added to `folders`."""
+    replace a file). `watch(folder)` is called for each folder before it is listed, so that a file
+    made while the scan runs is either listed or heard of."""
     found: Snapshot = {}
     seen_dirs: set[tuple[int, int]] = set()
 
@@ -68,12 +69,12 @@ def snapshot(roots: list[Path], folders: list[str] | None = None) -> Snapshot:
         if (info.st_dev, info.st_ino) in seen_dirs:  # a symbolic link loop
             return
         seen_dirs.add((info.st_dev, info.st_ino))
+        if watch is not None:
+            watch(directory)
         try:
             entries = list(os.scandir(directory))
         except OSError:
             return
-        if folders is not None:
-            folders.append(directory)
         for entry in entries:
             if ignored(entry.name) or entry.name in _IGNORED_DIRS:
                 continue
@@ -165,12 +166,16 @@ class Watcher:
                 self.known[path] = stamp
 
     def _scan(self) -> Changes:
-        folders: list[str] = []
-        now = snapshot(self.roots, folders)
-        if self.inotify is not None:
-            watched = set(self.inotify.folders.values())
-            if not all(self.inotify.watch(folder) for folder in folders if folder not in watched):
-                self.close()  # the system's limit of watches: scan instead
+        watched = set(self.inotify.folders.values()) if self.inotify is not None else set()
+        refused = []
+
+        def watch(folder: str) -> None:
+            if self.inotify is not None and folder not in watched and not self.inotify.watch(folder):
+                refused.append(folder)
+
+        now = snapshot(self.roots, watch)
+        if refused:
+            self.close()  # the system's limit of watches: scan instead
         changed: Changes = {path: now.get(path) for path in self.known.keys() | now.keys()
                             if self.known.get(path) != now.get(path)}
         self.known, self.scanned = now, time.monotonic()
