@@ -325,6 +325,10 @@ def planned_pages(briefing: Briefing) -> list[Page]:
 # events, quotes, stances, mentions), never through their bodies; any other page depends on bodies too.
 _WITHOUT_BODIES = {"summary_context", "timeline_context", "leaders_context", "leader_context", "topics_context",
                    "topic_context", "articles_context", "search_context", "not_found_context"}
+# Of those, the pages that name leaders without describing them (id, name, kind and other spellings;
+# not their role, country or Wikidata item): a new role does not change them.
+_LEADERS_BY_NAME = {"timeline_context", "topics_context", "topic_context", "articles_context", "search_context",
+                    "not_found_context"}
 
 
 class Keys:
@@ -358,8 +362,11 @@ class Keys:
                            value_digest((b.settings, b.topics)),
                            tuple(tuple(vars(a.source).values()) for a in b.articles),
                            tuple(sorted((name, path) for name, (path, _) in renderer.assets.items())))
-        self.heads = digest(tuple(head[a.slug] for a in b.articles), tuple(self.leader.items()), timeline,
-                            b.generated_at.isoformat() if b.generated_at else None)
+        heads = tuple(head[a.slug] for a in b.articles)
+        generated = b.generated_at.isoformat() if b.generated_at else None
+        self.heads = digest(heads, tuple(self.leader.items()), timeline, generated)
+        self.heads_by_name = digest(heads, tuple((leader.id, leader.name, leader.kind, leader.aliases)
+                                                 for leader in b.leaders), timeline, generated)
         self.everything = digest(self.heads, tuple(self.full.values()))
         self.renderer, self.articles, self.cache = renderer, articles, articles.cache
         # page path -> (template digest, article digest, key); an article page's key is the last
@@ -374,7 +381,9 @@ class Keys:
         if isinstance(context, Deferred) and context.function is page_plan.article_context:
             return self.article_page(context.args[1], page, template)
         name = getattr(getattr(context, "function", None), "__name__", "")
-        return digest("page", page.path, template, self.site, self.heads if name in _WITHOUT_BODIES else self.everything)
+        made_of = self.heads_by_name if name in _LEADERS_BY_NAME else self.heads if name in _WITHOUT_BODIES \
+            else self.everything
+        return digest("page", page.path, template, self.site, made_of)
 
     def article_page(self, article: Article, page: Page, template: bytes) -> bytes:
         full = self.full[article.slug]

@@ -145,6 +145,8 @@ EDITS = {
     "alias": lambda p: edit(p, "content/leaders/jonas-vik.yaml", lambda t: t.replace("[Vik]", "[Vik, Minister of Sudland]")),
     "leader-name": lambda p: edit(p, "content/leaders/anna-berg.yaml", lambda t: t.replace("name: Anna Berg", "name: Anna B. Berg")),
     "role": lambda p: edit(p, "content/leaders/jonas-vik.yaml", lambda t: t.replace("President", "Former President")),
+    "country-and-wikidata": lambda p: edit(p, "content/leaders/jonas-vik.yaml", lambda t: t.replace(
+        "country: Sudland\nwikidata: Q42", "country: South Sudland\nwikidata: Q43")),
     "new-leader": lambda p: write_project(p, {"content/leaders/ola-nord.yaml": "name: Ola Nord\naliases: [Nord]\nrole: Envoy\n"}),
     "topic-title": lambda p: edit(p, "content/site.yaml", lambda t: t.replace("Military aid", "Arms and aid")),
     "new-topic": lambda p: edit(p, "content/site.yaml", lambda t: t + "  talks:\n    title: Peace talks\n"),
