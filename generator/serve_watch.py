@@ -113,9 +113,9 @@ class Watcher:
     scanned all the same every RESCAN seconds: a network or container mount may send no events,
     a file reached through a symbolic link changes in a folder that is not watched, and a watched
     folder that did not exist at the start (templates/) is made in one that is not. A change to a
-    watched folder (a folder added, removed or renamed in it) is followed by a scan at once. Without inotify (or
-    with BRIEFING_WATCH=poll) the trees are scanned every POLL seconds; a scan of a briefing of
-    10,000 articles takes ~80 ms."""
+    watched folder (a folder added, removed or renamed in it) is followed by a scan at once.
+    Without inotify (or with BRIEFING_WATCH=poll) the trees are scanned every POLL seconds; a scan
+    of a briefing of 10,000 articles takes ~80 ms."""
 
     def __init__(self, roots: list[Path], wait: Callable[[float], object] = time.sleep):
         self.roots, self.wait = roots, wait
@@ -340,7 +340,8 @@ class Rebuilder(threading.Thread):
         if reply is None or not reply["ok"]:
             self._index_due = reply is None  # stopped by a save: again after its build; a failure: not forever
             if reply is not None:
-                self.note(f"the search index and data/briefing.json could not be brought up to date: {reply['message']}")
+                self.note("the search index and data/briefing.json could not be brought up to date: "
+                          + reply["message"])
         elif reply.get("changed"):
             self.note(f"search index and data/briefing.json brought up to date in {reply['seconds']:.2f} s")
         self._indexer = None

@@ -47,7 +47,8 @@ def load_content(project: Path, report: Report,
     def read(path: str, rel: str, link: bool) -> SourceFile | None:
         """`path`: the file's path; `rel`: what messages call it; `link`: whether it is a symbolic link."""
         if link and not Path(path).resolve().is_relative_to(root):
-            report.error(rel, 0, 0, "this file is a symbolic link to a place outside content/; copy the file in instead")
+            report.error(rel, 0, 0,
+                         "this file is a symbolic link to a place outside content/; copy the file in instead")
             return None
         try:
             st = os.stat(path)
