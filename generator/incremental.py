@@ -638,7 +638,6 @@ class PreviewMemory:
     recall: Recall = field(default_factory=Recall)
     keys: Keys | None = None  # the last build's
     records: dict[str, OutputRecord] | None = None  # None: unknown (no build yet, or one failed while committing)
-    data_key: bytes | None = None  # the dependency key data/briefing.json had at the last build
 
 
 class Engine:

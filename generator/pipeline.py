@@ -132,8 +132,9 @@ def build(project: Path, out: Path, base_url: str | None = None, strict: bool = 
             raise
         behind = False
         if preview is not None:
-            behind = bool(made.written) or not indexed or preview.data_key != data_key(keys)
-            preview.data_key, preview.keys = data_key(keys), keys
+            behind = bool(made.written) or not indexed or preview.keys is None \
+                or data_key(preview.keys) != data_key(keys)
+            preview.keys = keys
         diagnostics = report.sorted()
         engine.save(made, diagnostics)
         return BuildResult(made.pages, time.perf_counter() - started, diagnostics, behind)

@@ -16,12 +16,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import stat
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import BriefingError
+from .write import same_bytes
 
 MANIFEST = ".briefing-deploy.json"
 TMP_SUFFIX = ".briefing-tmp"
@@ -122,22 +122,6 @@ def _scan(root: Path) -> tuple[dict[str, Path], set[str]]:
     return files, dirs
 
 
-def _same_bytes(a: Path, b: Path) -> bool:
-    try:
-        sb = b.lstat()
-    except FileNotFoundError:
-        return False
-    if not stat.S_ISREG(sb.st_mode) or a.stat().st_size != sb.st_size:
-        return False
-    with open(a, "rb") as fa, open(b, "rb") as fb:
-        while True:
-            ca, cb = fa.read(_CHUNK), fb.read(_CHUNK)
-            if ca != cb:
-                return False
-            if not ca:
-                return True
-
-
 def _file_mode() -> int:
     umask = os.umask(0)
     os.umask(umask)
@@ -228,7 +212,7 @@ def publish_dir(site: Path, target: Path, *, project: Path, force: bool = False)
                 result.removed.append(rel + "/")
                 old_files = {k: v for k, v in old_files.items() if not k.startswith(rel + "/")}
                 old_dirs = {d for d in old_dirs if d != rel and not d.startswith(rel + "/")}
-            if rel in old_files and _same_bytes(site_files[rel], path):
+            if rel in old_files and same_bytes(site_files[rel], path):
                 result.unchanged += 1
                 continue
             atomic_write(path, site_files[rel], mode)

@@ -29,6 +29,7 @@ import ctypes.util
 import errno
 import os
 import shutil
+import stat
 import tempfile
 from pathlib import Path
 from typing import Iterable
@@ -158,7 +159,7 @@ def replace_file(path: Path, chunks: Iterable[bytes]) -> bool:
         with os.fdopen(fd, "wb") as stream:
             for chunk in chunks:
                 stream.write(chunk)
-        if _same_bytes(temporary, path):
+        if same_bytes(Path(temporary), path):
             os.unlink(temporary)
             return False
         os.chmod(temporary, 0o644)
@@ -170,19 +171,21 @@ def replace_file(path: Path, chunks: Iterable[bytes]) -> bool:
         raise
 
 
-def _same_bytes(a, b) -> bool:
+def same_bytes(a: Path, b: Path) -> bool:
+    """Whether the file `b` exists, is a regular file and holds the bytes of the file `a`."""
     try:
-        if os.path.getsize(a) != os.path.getsize(b):
-            return False
-        with open(a, "rb") as first, open(b, "rb") as second:
-            while True:
-                left, right = first.read(1 << 20), second.read(1 << 20)
-                if left != right:
-                    return False
-                if not left:
-                    return True
+        sb = b.lstat()
     except FileNotFoundError:
         return False
+    if not stat.S_ISREG(sb.st_mode) or a.stat().st_size != sb.st_size:
+        return False
+    with open(a, "rb") as fa, open(b, "rb") as fb:
+        while True:
+            ca, cb = fa.read(1 << 20), fb.read(1 << 20)
+            if ca != cb:
+                return False
+            if not ca:
+                return True
 
 
 def link_or_copy(source, target) -> None:
