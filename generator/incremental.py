@@ -16,7 +16,7 @@ Three layers, each a shortcut that can only ever give the bytes a full build giv
 2. Outputs (`Keys`, `plan_outputs`, `OutputBuilder`). Every file of the site
    gets a *dependency key*, a digest of the parts of the model it is made from
    (an article page: its article, the reports that make the events it reports,
-   the leaders it names, the titles of the articles those events cite, the
+   the names of the leaders it names, the titles of the articles those events cite, the
    site settings and outlets, its templates; the summary, timeline, leader,
    topic and list pages: every article without its body, every leader and
    timeline.yaml's events; data/briefing.json: everything). A file whose key is the last build's is
@@ -62,6 +62,7 @@ from .feeds import leader_feed, site_feed
 from .model import Article, Briefing
 from .parallel import cores, parallel_map
 from .render import Deferred, Page, Renderer, TemplateMemory, builtin_templates
+from .search import Known, RecordMemo, indexed_page, searched_digest
 from .sources import SourceFile
 from .text import MentionFinder
 from .urls import SEARCH_INDEX_DIR, leader_feed_path
@@ -314,6 +315,7 @@ class OutputRecord:
     size: int
     mtime_ns: int
     inode: int
+    searched: bytes | None = None  # of a page the search index reads: search.searched_digest of its bytes
 
 
 def planned_pages(briefing: Briefing) -> list[Page]:
@@ -346,6 +348,9 @@ class Keys:
         head = self.head = {a.slug: entries[a.slug].head if entries.get(a.slug) else
                             value_digest(dataclasses.replace(a, body_html="", paragraphs=())) for a in b.articles}
         self.leader = {leader.id: value_digest(leader) for leader in b.leaders}
+        # What an article's page shows of a leader it names: not the role, country or Wikidata item,
+        # which the leader's own page describes (jsonld.py names leaders by its node).
+        self.named = {leader.id: (leader.name, leader.kind) for leader in b.leaders}
         # A merged event is made from the reports with its id: those of the articles it cites (whose
         # heads hold them) and of timeline.yaml (whose events, few, are digested whole). Stances and
         # their histories likewise come from the articles' heads alone.
@@ -373,7 +378,7 @@ class Keys:
         # build's when everything else it is made of (events, leaders, titles, site) is unchanged.
         self.article_keys: dict[str, tuple[bytes, bytes, bytes]] = {}
         self._earlier = previous.article_keys if previous is not None and previous.event is self.event \
-            and previous.site == self.site and previous.leader == self.leader and previous.title == self.title else {}
+            and previous.site == self.site and previous.named == self.named and previous.title == self.title else {}
 
     def page(self, page: Page) -> bytes:
         template = self.renderer.template_digest(page.template)
@@ -397,9 +402,16 @@ class Keys:
                    *(w for e in events if e for w in e.who)}
             key = digest("article", page.path, template, self.site, full,
                          tuple(self.event.get(e) for e in article.events), cited,
-                         tuple((w, self.leader.get(w)) for w in sorted(who)))
+                         tuple((w, self.named.get(w)) for w in sorted(who)))
         self.article_keys[page.path] = (template, full, key)
         return key
+
+    def record_inputs(self) -> dict[str, bytes]:
+        """search.Known.made_of: what the search index's records of each event and of each article's
+        quotes are made from (the event's key; the article's head, which holds its quotes and title)."""
+        inputs = {f"event:{event_id}": key for event_id, key in self.event.items()}
+        inputs.update((f"article:{slug}", head) for slug, head in self.head.items())
+        return inputs
 
     @functools.cached_property
     def _events(self):
@@ -441,6 +453,10 @@ class RenderResult:
     rendered: list[str] = field(default_factory=list)  # files made anew (pages rendered, files regenerated)
     written: list[str] = field(default_factory=list)  # files whose bytes changed
     pages: int = 0
+
+    def searched(self) -> dict[str, bytes | None]:
+        """The pages the search index reads, with what it reads of them (search.index_site's `pages`)."""
+        return {path: record.searched for path, record in self.records.items() if indexed_page(path)}
 
 
 class OutputBuilder:
@@ -500,7 +516,10 @@ class OutputBuilder:
         if previous is not None and previous.content == content:
             self.writer.discard(path)
             return path, self._keep(path, previous, output.key, view), "same"
-        return path, self._record(self.writer.stat(path), output.key, view, content), "new"
+        record = self._record(self.writer.stat(path), output.key, view, content)
+        if indexed_page(path):  # read back while the system still holds it: pages are written in pieces
+            record.searched = searched_digest(self.writer.read(path))
+        return path, record, "new"
 
     def _keep(self, path: str, previous: OutputRecord, key: bytes, view: bytes | None = None) -> OutputRecord:
         self.writer.link(path)
@@ -624,6 +643,9 @@ class LastBuild:
     diagnostics: list[Diagnostic]
 
 
+_SEARCH_MEMO = "search-records"
+
+
 @dataclass
 class PreviewMemory:
     """What `briefing serve`'s build process keeps between its builds into the preview's own folder
@@ -653,6 +675,18 @@ class Engine:
         self.inputs = fingerprint(project, out, options) if preview is None else b""
         self.memory = preview.parses if preview else ParseMemory()
         self.articles: ArticleCache | None = None
+        self.search: Known | None = None
+
+    def search_inputs(self, keys: Keys, pages: dict[str, bytes | None] | None = None) -> Known:
+        """What the search index can take from this build (search.Known), with what the last one left."""
+        memo = self.cache.get_state(_SEARCH_MEMO) if self.cache else None
+        self.search = Known(pages, keys.record_inputs(), memo if isinstance(memo, RecordMemo) else RecordMemo())
+        return self.search
+
+    def save_search(self) -> None:
+        """Keep what the search index left in `search_inputs()` for the next build (done by save())."""
+        if self.cache and self.search is not None:
+            self.cache.save([], str(self.out), None, {_SEARCH_MEMO: self.search.memo})
 
     def up_to_date(self) -> LastBuild | None:
         """The last build, when nothing it read changed and `out` still holds exactly what it wrote."""
@@ -695,7 +729,10 @@ class Engine:
             return
         records = {path: pickle.dumps(record, protocol=5) for path, record in made.records.items()}
         last = LastBuild(self.inputs, site_fingerprint(self.out), made.pages, diagnostics)
-        self.cache.save(dropped, str(self.out), records, {f"last:{self.out}": last, "name-maps": name_maps})
+        state = {f"last:{self.out}": last, "name-maps": name_maps}
+        if self.search is not None:
+            state[_SEARCH_MEMO] = self.search.memo
+        self.cache.save(dropped, str(self.out), records, state)
 
     def close(self) -> None:
         if self.cache:

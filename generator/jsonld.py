@@ -79,7 +79,8 @@ def _leader(briefing: Briefing, leader: Leader) -> dict:
 def _leader_ref(briefing: Briefing, leader: Leader) -> dict:
     """A leader named by its page's node (see jsonld_leader's @id) with just the name, where the
     full description would be repeated many times over: the timeline names each leader once per
-    event, and its size (and what a new role or alias makes it rebuild) would grow with that."""
+    event, the articles name them by the thousand, and their size (and what a new role makes the
+    build redo) would grow with that."""
     return {"@type": "Person" if leader.kind != "organization" else "Organization",
             "@id": _leader_id(briefing, leader), "name": leader.name}
 
@@ -100,7 +101,9 @@ def jsonld_article(briefing: Briefing, article: Article) -> dict:
 
     publisher and sourceOrganization are the outlet, author the outlet and its agencies,
     isBasedOn the source's URL (and the syndicated copy's), mentions the leaders it
-    mentions, quotes or gives a stance to, and url the article's page on this site.
+    mentions, quotes or gives a stance to (each by its name and the @id of its page's node, which
+    describes it in full: a new role changes the leader's page, not every article naming them),
+    and url the article's page on this site.
     """
     source = article.source
     outlet = _organization(source.outlet)
@@ -122,7 +125,7 @@ def jsonld_article(briefing: Briefing, article: Article) -> dict:
     if based_on:
         data["isBasedOn"] = based_on[0] if len(based_on) == 1 else based_on
     leaders = briefing.leader_by_id
-    mentions = [_leader(briefing, leaders[i]) for i in article_leaders(article) if i in leaders]
+    mentions = [_leader_ref(briefing, leaders[i]) for i in article_leaders(article) if i in leaders]
     if mentions:
         data["mentions"] = mentions
     data["isPartOf"] = {"@type": "WebSite", "name": briefing.title, "url": site_url(briefing, home_path())}

@@ -14,6 +14,7 @@ everything in this process.
 from __future__ import annotations
 
 import ctypes
+import gc
 import multiprocessing
 import os
 import signal
@@ -40,7 +41,7 @@ def parallel_map(function: Callable, state, items: Sequence, jobs: int, chunksiz
         return [function(state, item) for item in items]
     _task = (function, state)
     try:
-        with multiprocessing.get_context("fork").Pool(min(jobs, len(items)), initializer=_die_with_parent) as pool:
+        with multiprocessing.get_context("fork").Pool(min(jobs, len(items)), initializer=_start_worker) as pool:
             return pool.map(_run, items, chunksize)
     finally:
         _task = None
@@ -51,8 +52,10 @@ def _run(item):
     return function(state, item)
 
 
-def _die_with_parent() -> None:
-    """A worker must not outlive a build that was killed: it would write into a directory being cleaned up."""
+def _start_worker() -> None:
+    """A worker collects its garbage (the build turned the collector off for its own long-lived objects)
+    and must not outlive a build that was killed: it would write into a directory being cleaned up."""
+    gc.enable()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
     try:
         libc = ctypes.CDLL(None, use_errno=True)

@@ -12,6 +12,7 @@ which the incremental build must equal byte for byte (tests/test_incremental.py)
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import gc
 import time
@@ -88,6 +89,23 @@ def render_site(project: Path, briefing: Briefing) -> Iterator[tuple[str, bytes]
     yield ROBOTS_PATH, robots(briefing)
 
 
+@contextlib.contextmanager
+def _collector_off():
+    """Build with the garbage collector off. A build makes millions of objects that live until it
+    ends (the cached parses, the model, the keys) and few reference cycles; collecting, which scans
+    them again and again as they pile up, took a third of an incremental build's time at 10,000
+    articles. The forked workers turn it back on for their own garbage (parallel.py)."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+        if collecting:
+            gc.enable()
+
+
+@_collector_off()
 def build(project: Path, out: Path, base_url: str | None = None, strict: bool = False,
           source_date: datetime | None = None, preview: PreviewMemory | None = None) -> BuildResult:
     """Build the site into `out`.
@@ -107,8 +125,7 @@ def build(project: Path, out: Path, base_url: str | None = None, strict: bool = 
         known, recall = (preview.texts, preview.recall) if preview else (None, None)
         briefing, report = load_briefing(project, strict, base_url, engine.article_cache().parse_articles,
                                          source_date, known, recall)
-        # The model lives as long as the build: spare the garbage collector scanning its millions of
-        # objects again and again (a tenth of a large build's time). Unfrozen when the build ends.
+        # Frozen, the model is not scanned by the collections of the workers forked from here.
         gc.freeze()
         # Plan: every file of the site, with the key of what it is made from.
         renderer = Renderer(project, briefing.base_url, preview.templates if preview else None)
@@ -123,7 +140,7 @@ def build(project: Path, out: Path, base_url: str | None = None, strict: bool = 
             if preview is not None:  # the index and the data stay as they were; catch_up follows
                 indexed = writer.link_tree(SEARCH_INDEX_DIR)
             elif made.written or not writer.link_tree(SEARCH_INDEX_DIR):
-                index_site(writer.staging, briefing)
+                index_site(writer.staging, briefing, known=engine.search_inputs(keys, made.searched()))
             kept = {output.path for output in outputs} | ({DATA_PATH} if preview is not None else set())
             engine.committing()
             writer.commit(gone=previous.keys() - kept)
@@ -139,10 +156,10 @@ def build(project: Path, out: Path, base_url: str | None = None, strict: bool = 
         engine.save(made, diagnostics)
         return BuildResult(made.pages, time.perf_counter() - started, diagnostics, behind)
     finally:
-        gc.unfreeze()
         engine.close()
 
 
+@_collector_off()
 def catch_up(project: Path, out: Path, base_url: str | None = None, source_date: datetime | None = None) -> bool:
     """Bring what a build(preview=...) into `out` leaves behind up to date, in place: the search index
     and data/briefing.json. True when either changed."""
@@ -152,9 +169,10 @@ def catch_up(project: Path, out: Path, base_url: str | None = None, source_date:
         keys = Keys(briefing, engine.articles, Renderer(project, briefing.base_url))
         data_changed = replace_file(out / DATA_PATH, DataExport(engine.cache, engine.articles.entries,
                                                                 keys.event)(briefing))
+        searched = refresh_index(out, briefing, known=engine.search_inputs(keys))
+        engine.save_search()
     finally:
         engine.close()
-    searched = refresh_index(out, briefing)
     return data_changed or (searched is not None and not searched.reused)
 
 

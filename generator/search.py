@@ -27,13 +27,18 @@ others (`pagefind/shards/<n>/`) the pages and quotes of the articles and the
 events whose id hashes to it. The search page merges them.
 
 Each bundle is remade only when its input changed: a key over Pagefind's
-version, the configuration, its pages' bytes and its records is stored in its
-`briefing-index.json`; a bundle whose key matches the previous site's is
-linked over instead of running Pagefind, so an edit to one article re-indexes
-its bundle alone. A fresh run gives the same bytes too: Pagefind writes
-everything in a stable order except its filter indexes (hash-map order, new in
-every process), which `make_reproducible` (pagefind_run.py) puts in order (see
-docs/search.md).
+version, the configuration, what Pagefind reads of its pages and its records
+is stored in its `briefing-index.json`; a bundle whose key matches the
+previous site's is linked over instead of running Pagefind, so an edit to one
+article re-indexes its bundle alone. A build tells the index what it knows
+(`Known`): what Pagefind reads of each page, digested as the page was written,
+and the digests of the records of each event and each article's quotes by the
+build's keys of what they are made from, as the last build left them; so
+planning the index reads no page back and makes records only for what changed.
+
+A fresh run gives the same bytes too: Pagefind writes everything in a stable
+order except its filter indexes (hash-map order, new in every process), which
+`make_reproducible` (pagefind_run.py) puts in order (see docs/search.md).
 
 Pagefind is a required dependency (`pagefind[bin]`): without it the build
 fails with a BriefingError that says how to install it, rather than ship
@@ -47,9 +52,11 @@ import json
 import re
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Mapping
 
+from .cache import value_digest
 from .model import Briefing
 from .urls import SEARCH_INDEX_DIR, file_of
 from .views import SEARCH_PATH, Index, event_view, quote_view
@@ -58,7 +65,7 @@ from .write import link_or_copy, replace_dir
 
 INDEX_DIR = SEARCH_INDEX_DIR
 STAMP = "briefing-index.json"
-FORMAT = 2  # bump when what we put into the index changes in a way the key cannot see
+FORMAT = 3  # bump when what we put into the index changes in a way the key cannot see
 
 # The page kinds whose HTML is indexed: every <kind>/*/index.html (each bundle gives Pagefind the list).
 _PAGE_DIRS = ("leaders", "topics", "articles")
@@ -81,7 +88,6 @@ QUOTE_TITLE_MAX = 140
 @dataclass(frozen=True)
 class SearchResult:
     pages: int  # HTML pages in the index
-    records: int  # events and quotes added as records of their own
     reused: bool  # True: nothing changed, Pagefind did not run
     seconds: float
     key: str  # the index's input key (see the module's docstring)
@@ -90,16 +96,17 @@ class SearchResult:
 
 
 def index_site(site_dir: Path, briefing: Briefing, previous: Path | None = None,
-               shard_articles: int = SHARD_ARTICLES) -> SearchResult | None:
+               shard_articles: int = SHARD_ARTICLES, known: Known | None = None) -> SearchResult | None:
     """Write the search index into `site_dir/pagefind/`; None when the site has no search page.
 
     `previous` is the live site the new one will replace; when not given it is found beside a
     staging directory named as write.SiteWriter names them. Its bundles whose inputs are unchanged
-    are taken over (hard-linked). Raises BriefingError when Pagefind is not installed or fails.
+    are taken over (hard-linked). `known`: see Known. Raises BriefingError when Pagefind is not
+    installed or fails.
     """
     started = time.perf_counter()
     site_dir = Path(site_dir)
-    plan = _plan(site_dir, briefing, shard_articles)
+    plan = _plan(site_dir, briefing, shard_articles, known)
     if plan is None:
         return None
     out = site_dir / INDEX_DIR
@@ -107,10 +114,11 @@ def index_site(site_dir: Path, briefing: Briefing, previous: Path | None = None,
         return plan.result(0, started)
     shutil.rmtree(out, ignore_errors=True)
     before = previous if previous is not None else _live_site_of(site_dir)
-    return plan.result(_write_bundles(site_dir, plan, out, before / INDEX_DIR if before else None), started)
+    return plan.result(_write_bundles(site_dir, briefing, plan, out, before / INDEX_DIR if before else None), started)
 
 
-def refresh_index(site_dir: Path, briefing: Briefing, shard_articles: int = SHARD_ARTICLES) -> SearchResult | None:
+def refresh_index(site_dir: Path, briefing: Briefing, shard_articles: int = SHARD_ARTICLES,
+                  known: Known | None = None) -> SearchResult | None:
     """Bring the index of a site that is being served up to date, in place.
 
     The preview builds its pages without the index and calls this afterwards (see serve_watch.py):
@@ -119,7 +127,7 @@ def refresh_index(site_dir: Path, briefing: Briefing, shard_articles: int = SHAR
     """
     started = time.perf_counter()
     site_dir = Path(site_dir)
-    plan = _plan(site_dir, briefing, shard_articles)
+    plan = _plan(site_dir, briefing, shard_articles, known)
     if plan is None:
         return None
     if _stamp(site_dir / INDEX_DIR).get("key") == plan.key:
@@ -127,7 +135,7 @@ def refresh_index(site_dir: Path, briefing: Briefing, shard_articles: int = SHAR
     staging = site_dir.parent / f".{site_dir.name}.{INDEX_DIR}-next"  # one refresh at a time; a killed one's goes
     shutil.rmtree(staging, ignore_errors=True)
     try:
-        indexed = _write_bundles(site_dir, plan, staging, site_dir / INDEX_DIR)
+        indexed = _write_bundles(site_dir, briefing, plan, staging, site_dir / INDEX_DIR)
         replace_dir(staging, site_dir / INDEX_DIR)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -137,13 +145,36 @@ def refresh_index(site_dir: Path, briefing: Briefing, shard_articles: int = SHAR
 # ---------------------------------------------------------------------------
 # Bundles
 
+@dataclass
+class RecordMemo:
+    """The digests of the owners' records, by the digest of what each was made from (Known.made_of),
+    for leaders' names and topics whose digest is `common`."""
+    common: bytes = b""
+    records: dict[bytes, bytes] = field(default_factory=dict)
+
+
+@dataclass
+class Known:
+    """What a build knows of the index's inputs, so that planning it need not make them all again (at
+    10,000 articles, reading every page back and making every record took five seconds).
+
+    pages: every indexed page (see `indexed_page`) with its searched_digest, None where not known;
+    made_of: for an owner of records ('event:<id>', 'article:<slug>'), a digest of what they are made
+    of besides the leaders' names and the topics (the build's keys of the event, of the article);
+    memo: what the last build left here, and where index_site leaves what the next build needs."""
+    pages: Mapping[str, bytes | None] | None = None
+    made_of: Mapping[str, bytes] | None = None
+    memo: RecordMemo = field(default_factory=RecordMemo)
+
+
 @dataclass(frozen=True)
 class _Bundle:
     """One Pagefind bundle of the index: its folder in INDEX_DIR ('' for the main one), the pages
-    (site paths) and records it holds, and the key of its inputs."""
+    (site paths) it holds, the owners of its records ('event:<id>', 'article:<slug>' for an
+    article's quotes) and the key of its inputs."""
     folder: str
     pages: list[str]
-    records: list[dict]
+    owners: frozenset[str]
     key: str
 
     @property
@@ -164,8 +195,8 @@ class _Plan:
     key: str  # over every bundle's key
 
     def result(self, indexed: int, started: float) -> SearchResult:
-        return SearchResult(sum(len(b.pages) for b in self.bundles), sum(len(b.records) for b in self.bundles),
-                            indexed == 0, time.perf_counter() - started, self.key, len(self.bundles), indexed)
+        return SearchResult(sum(len(b.pages) for b in self.bundles), indexed == 0, time.perf_counter() - started,
+                            self.key, len(self.bundles), indexed)
 
 
 def shard_count(articles: int, shard_articles: int = SHARD_ARTICLES) -> int:
@@ -181,32 +212,72 @@ def _shard_of(owner: str, count: int) -> int:
     return int.from_bytes(hashlib.sha1(owner.encode("utf-8")).digest()[:4], "big") % count
 
 
-def _plan(site_dir: Path, briefing: Briefing, shard_articles: int) -> _Plan | None:
+def _plan(site_dir: Path, briefing: Briefing, shard_articles: int, known: Known | None) -> _Plan | None:
     if not (site_dir / file_of(SEARCH_PATH)).is_file():
         return None
     version = pagefind_version()  # fails clearly when Pagefind is missing
     config = _config(briefing)
     count = shard_count(len(briefing.articles), shard_articles)
-    indexed = _indexed_pages(site_dir)
+    known = known or Known()
+    indexed = sorted(known.pages) if known.pages is not None else _indexed_pages(site_dir)
     hubs = [page for page in indexed if not page.startswith("articles/")]
     # Split, the main bundle holds the leader and topic pages alone: they change with most edits.
     first = 1 if count > 1 and hubs else 0
     pages: list[list[str]] = [[] for _ in range(first + count)]
-    records: list[list[dict]] = [[] for _ in range(first + count)]
+    owners: list[list[str]] = [[] for _ in range(first + count)]
     pages[0] += hubs
     for page in indexed:
         if page.startswith("articles/"):
             pages[first + _shard_of(f"article:{page.split('/')[1]}", count)].append(page)
-    for owner, record in _records(briefing):
-        records[first + _shard_of(owner, count)].append(record)
-    bundles = [_Bundle(f"{SHARDS_DIR}/{n}" if n else "", pages[n], records[n],
-                       _key(version, config, site_dir, pages[n], records[n]))
-               for n in range(first + count) if n == 0 or pages[n] or records[n]]
+    for owner in [f"event:{event.id}" for event in briefing.events] + \
+            [f"article:{article.slug}" for article in briefing.articles if article.quotes]:
+        owners[first + _shard_of(owner, count)].append(owner)
+    common = _common_inputs(briefing)
+    records = record_digests(briefing, known)
+    bundles = []
+    for n in range(first + count):
+        if n == 0 or pages[n] or owners[n]:
+            page_digests = [(page, (known.pages or {}).get(page) or searched_digest((site_dir / page).read_bytes()))
+                            for page in pages[n]]
+            key = value_digest((common, page_digests, [(owner, records[owner]) for owner in owners[n]])).hex()
+            bundles.append(_Bundle(f"{SHARDS_DIR}/{n}" if n else "", pages[n], frozenset(owners[n]), key))
     key = hashlib.sha256(json.dumps([[b.folder, b.key] for b in bundles]).encode()).hexdigest()
     return _Plan(version, config, bundles, key)
 
 
-def _write_bundles(site_dir: Path, plan: _Plan, out: Path, previous: Path | None) -> int:
+def _common_inputs(briefing: Briefing) -> bytes:
+    """A digest of what every bundle is made from besides its pages, events and quotes: Pagefind and
+    its configuration, the leaders' names and the topics. (Not the generator's version: the memo of
+    record digests is kept in the build cache, which a new generator starts afresh.)"""
+    return value_digest((FORMAT, pagefind_version(), sorted(_config(briefing).items()),
+                         tuple((leader.id, leader.name, leader.aliases) for leader in briefing.leaders),
+                         tuple((topic.id, topic.title) for topic in briefing.topics)))
+
+
+def record_digests(briefing: Briefing, known: Known) -> dict[str, bytes]:
+    """owner -> a digest of its records. Those of earlier builds are taken from `known.memo` where
+    what they are made from is unchanged; the rest are made (and remembered in `known.memo`)."""
+    common = _common_inputs(briefing)
+    made_of = known.made_of or {}
+    memo = known.memo.records if known.memo.common == common else {}
+    digests = {}
+    for owner, inputs in made_of.items():
+        if inputs in memo:
+            digests[owner] = memo[inputs]
+    wanted = frozenset(f"event:{event.id}" for event in briefing.events) | \
+        frozenset(f"article:{article.slug}" for article in briefing.articles if article.quotes)
+    missing = wanted - digests.keys()
+    by_owner: dict[str, list[dict]] = {owner: [] for owner in missing}
+    for owner, record in _records(briefing, missing):
+        by_owner[owner].append(record)
+    for owner, records in by_owner.items():
+        digests[owner] = hashlib.blake2b(json.dumps(records, sort_keys=True, ensure_ascii=False).encode(),
+                                         digest_size=16).digest()
+    known.memo = RecordMemo(common, {made_of[owner]: digests[owner] for owner in wanted if owner in made_of})
+    return digests
+
+
+def _write_bundles(site_dir: Path, briefing: Briefing, plan: _Plan, out: Path, previous: Path | None) -> int:
     """Write every bundle of the plan into `out`, taking over from `previous` (an index folder) each
     bundle whose key is unchanged; returns how many bundles Pagefind made."""
     made = 0
@@ -217,10 +288,11 @@ def _write_bundles(site_dir: Path, plan: _Plan, out: Path, previous: Path | None
             shutil.copytree(source, target, copy_function=link_or_copy, dirs_exist_ok=True,
                             ignore=shutil.ignore_patterns(SHARDS_DIR) if not bundle.folder else None)
             continue
-        pages, files = run(make_index(site_dir, plan.config, bundle.glob, bundle.records))
+        records = [record for _, record in _records(briefing, bundle.owners)]
+        pages, files = run(make_index(site_dir, plan.config, bundle.glob, records))
         files = {name: data for name, data in files.items() if name not in _UNUSED}
         files, reproducible = make_reproducible(files)
-        stamp = {"bundle": bundle.key, "pagefind": plan.pagefind, "pages": pages, "records": len(bundle.records),
+        stamp = {"bundle": bundle.key, "pagefind": plan.pagefind, "pages": pages, "records": len(records),
                  "reproducible": reproducible}
         for name, data in sorted(files.items()):
             path = target / name
@@ -253,6 +325,12 @@ def _config(briefing: Briefing) -> dict:
     }
 
 
+def indexed_page(path: str) -> bool:
+    """Whether the site file at `path` is a page the index reads."""
+    parts = path.split("/")
+    return len(parts) == 3 and parts[0] in _PAGE_DIRS and parts[2] == "index.html"
+
+
 def _indexed_pages(site_dir: Path) -> list[str]:
     """The indexed pages, as sorted site paths."""
     found = []
@@ -261,12 +339,14 @@ def _indexed_pages(site_dir: Path) -> list[str]:
     return sorted(found)
 
 
-def _records(briefing: Briefing) -> list[tuple[str, dict]]:
-    """One record per event and per quote, each with its URL from the site's root, its meta and
-    filters, and whose it is ('event:<id>', or 'article:<slug>' for a quote: it goes with its page)."""
+def _records(briefing: Briefing, owners: frozenset[str] | set[str]) -> list[tuple[str, dict]]:
+    """One record per event and per quote of `owners` ('event:<id>', 'article:<slug>' for the quotes of
+    an article: they go with its page), each with its URL from the site's root, its meta and filters."""
     ix = Index(briefing)
     records = []
     for event in briefing.events:
+        if f"event:{event.id}" not in owners:
+            continue
         view = event_view(event, ix)
         leaders = [leader["name"] for leader in view["leaders"]]
         # Every spelling of the leaders it names, so that 'Zelensky' finds Zelenskyy's events too.
@@ -283,6 +363,8 @@ def _records(briefing: Briefing) -> list[tuple[str, dict]]:
             "filters": {"kind": ["event"], "leader": list(event.who), "topic": list(event.topics)},
         }))
     for article in briefing.articles:
+        if f"article:{article.slug}" not in owners:
+            continue
         for quote in article.quotes:
             view = quote_view(quote, ix)
             citation = view["citation"]
@@ -332,20 +414,12 @@ def _shorten(text: str, limit: int) -> str:
 # ---------------------------------------------------------------------------
 # Rebuild only when something changed
 
-def _key(version: str, config: dict, site_dir: Path, pages: list[str], records: list[dict]) -> str:
-    """A bundle's key: over what Pagefind is given (its version and configuration, the pages' bytes
-    and the records), so that an unchanged key means Pagefind would write the same bundle."""
-    digest = hashlib.sha256()
-    digest.update(json.dumps({"format": FORMAT, "pagefind": version, "config": config}, sort_keys=True).encode())
-    for page in pages:
-        data = searched_part((site_dir / page).read_bytes())
-        digest.update(f"\0page {page} {len(data)}\0".encode())
-        digest.update(data)
-    digest.update(json.dumps(records, sort_keys=True, ensure_ascii=False).encode())
-    return digest.hexdigest()
-
-
 _PAGEFIND_TAG = re.compile(rb"<[^<>]*data-pagefind[^<>]*>|<title>.*?</title>|<html[^<>]*>", re.S)
+
+
+def searched_digest(page: bytes) -> bytes:
+    """A digest of searched_part(page): a bundle's key is made of its pages' (see _plan)."""
+    return hashlib.blake2b(searched_part(page), digest_size=16).digest()
 
 
 def searched_part(page: bytes) -> bytes:

@@ -87,6 +87,10 @@ class SiteWriter:
     def stat(self, path: str) -> os.stat_result:
         return os.stat(self.staging / path)
 
+    def read(self, path: str) -> bytes:
+        """The bytes of a file this build wrote."""
+        return (self.staging / path).read_bytes()
+
     def _target(self, path: str) -> Path:
         target = self.staging / path
         if target.parent not in self._folders:

@@ -405,9 +405,12 @@ def test_jsonld_article(small):
     assert data["isBasedOn"] == "https://news.example.com/story?a=1&b=2"
     mentions = {m["name"]: m for m in data["mentions"]}
     assert mentions["Alice Example"]["@type"] == "Person"
-    assert mentions["Alice Example"]["sameAs"] == "https://www.wikidata.org/wiki/Q42"
     assert mentions["Bob Ministry"]["@type"] == "Organization"
     assert "@context" not in mentions["Alice Example"]
+    # Named by their leader page's node, which describes them in full (role, country, Wikidata).
+    alice = jsonld_leader(small, next(leader for leader in small.leaders if leader.id == "alice-example"))
+    assert mentions["Alice Example"]["@id"] == alice["@id"] == "https://example.org/sub/path/leaders/alice-example/#leader"
+    assert alice["sameAs"] == "https://www.wikidata.org/wiki/Q42" and "jobTitle" not in mentions["Alice Example"]
 
 
 def test_jsonld_leader_site_event_timeline(small, bundled):

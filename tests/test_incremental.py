@@ -30,6 +30,7 @@ from generator.errors import ContentError
 from generator.exports import DATA_PATH
 from generator.incremental import PreviewMemory, planned_pages
 from generator.pages import plan_pages
+from generator.search import Known, _indexed_pages, record_digests, searched_digest
 from generator.pipeline import build, catch_up, load_briefing, render_site
 from generator.text import _fold_slow, fold, phrase_pattern
 
@@ -86,10 +87,21 @@ BASE_FILES = {"content/site.yaml": SITE, **LEADERS, "content/articles/leaders-me
 
 @pytest.fixture(autouse=True)
 def _verified_and_without_pagefind(monkeypatch):
+    """Every build checks its keys; the search index is not made (Pagefind is slow), but what the
+    build remembers of its records is checked against records made afresh, and kept for the next."""
     monkeypatch.setenv("BRIEFING_VERIFY_INCREMENTAL", "1")
     calls = []
-    monkeypatch.setattr(pipeline, "index_site", lambda site_dir, briefing: calls.append(Path(site_dir)))
-    monkeypatch.setattr(pipeline, "refresh_index", lambda site_dir, briefing: calls.append(Path(site_dir)))
+
+    def index(site_dir, briefing, known=None, **_):
+        calls.append(Path(site_dir))
+        if known is not None:
+            assert record_digests(briefing, known) == record_digests(briefing, Known()), "stale search records"
+        if known is not None and known.pages is not None:
+            site = Path(site_dir)
+            assert {page: digest or searched_digest((site / page).read_bytes()) for page, digest in known.pages.items()} \
+                == {page: searched_digest((site / page).read_bytes()) for page in _indexed_pages(site)}
+    monkeypatch.setattr(pipeline, "index_site", index)
+    monkeypatch.setattr(pipeline, "refresh_index", index)
     return calls
 
 
