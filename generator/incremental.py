@@ -16,10 +16,12 @@ Three layers, each a shortcut that can only ever give the bytes a full build giv
 2. Outputs (`Keys`, `plan_outputs`, `OutputBuilder`). Every file of the site
    gets a *dependency key*, a digest of the parts of the model it is made from
    (an article page: its article, the reports that make the events it reports,
-   the names of the leaders it names, the titles of the articles those events cite, the
-   site settings and outlets, its templates; the summary, timeline, leader,
-   topic and list pages: every article without its body, every leader and
-   timeline.yaml's events; data/briefing.json: everything). A file whose key is the last build's is
+   the names of the leaders it names, the titles of the articles those events
+   cite, the site settings and outlets, its templates; the summary, timeline,
+   topic and list pages: every article without its body, every leader (or only
+   their names, for the pages that describe none) and timeline.yaml's events; a
+   leader's page: those, with the other leaders' names and that leader whole;
+   data/briefing.json: everything). A file whose key is the last build's is
    taken over unchanged. Otherwise its context (the view the template
    receives) is made and digested together with its templates and assets; an
    unchanged digest also takes the old file over, and only a changed one is
@@ -385,6 +387,10 @@ class Keys:
         context = page.context
         if isinstance(context, Deferred) and context.function is page_plan.article_context:
             return self.article_page(context.args[1], page, template)
+        if isinstance(context, Deferred) and context.function is page_plan.leader_context:
+            # A leader's page describes that leader and names the others: another's role is not on it.
+            return digest("page", page.path, template, self.site, self.heads_by_name,
+                          self.leader[context.args[1].id])
         name = getattr(getattr(context, "function", None), "__name__", "")
         made_of = self.heads_by_name if name in _LEADERS_BY_NAME else self.heads if name in _WITHOUT_BODIES \
             else self.everything
@@ -432,10 +438,11 @@ def plan_outputs(briefing: Briefing, keys: Keys, renderer: Renderer, with_data: 
                for path, data in renderer.asset_files()]
     pages = planned_pages(briefing)
     outputs += [Output(page.output, keys.page(page), page=page) for page in pages]
-    heads, site = keys.heads, keys.site
+    # The feeds and the sitemap name leaders without describing them; a leader's feed says their role.
+    heads, site = keys.heads_by_name, keys.site
     outputs.append(Output(SITE_FEED_PATH, digest("feed", site, heads), make=lambda: site_feed(briefing)))
     for leader in briefing.leaders:
-        outputs.append(Output(leader_feed_path(leader.id), digest("feed", site, heads, leader.id),
+        outputs.append(Output(leader_feed_path(leader.id), digest("feed", site, heads, keys.leader[leader.id]),
                               make=functools.partial(leader_feed, briefing, leader)))
     if with_data:
         export = DataExport(keys.cache, keys.articles.entries, keys.event)

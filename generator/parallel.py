@@ -53,8 +53,9 @@ def _run(item):
 
 
 def _start_worker() -> None:
-    """A worker collects its garbage (the build turned the collector off for its own long-lived objects)
-    and must not outlive a build that was killed: it would write into a directory being cleaned up."""
+    """A worker collects its garbage (it may be forked while the build has the collector off, see
+    pipeline._collector_off) and must not outlive a build that was killed: it would write into a
+    directory being cleaned up."""
     gc.enable()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C means
     try:
