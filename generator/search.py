@@ -47,6 +47,7 @@ search boxes that lead nowhere.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import re
@@ -58,6 +59,7 @@ from typing import Mapping
 
 from .cache import value_digest
 from .model import Briefing
+from .parallel import cores
 from .urls import SEARCH_INDEX_DIR, file_of
 from .views import SEARCH_PATH, Index, event_view, quote_view
 from .pagefind_run import make_index, make_reproducible, pagefind_version, run
@@ -174,7 +176,7 @@ class _Bundle:
     article's quotes) and the key of its inputs."""
     folder: str
     pages: list[str]
-    owners: frozenset[str]
+    owners: tuple[str, ...]  # in the order of their records: the events', then the articles'
     key: str
 
     @property
@@ -193,6 +195,7 @@ class _Plan:
     config: dict
     bundles: list[_Bundle]  # the main bundle first
     key: str  # over every bundle's key
+    made: dict[str, list[dict]]  # the records made while planning, by owner
 
     def result(self, indexed: int, started: float) -> SearchResult:
         return SearchResult(sum(len(b.pages) for b in self.bundles), indexed == 0, time.perf_counter() - started,
@@ -233,16 +236,16 @@ def _plan(site_dir: Path, briefing: Briefing, shard_articles: int, known: Known 
             [f"article:{article.slug}" for article in briefing.articles if article.quotes]:
         owners[first + _shard_of(owner, count)].append(owner)
     common = _common_inputs(briefing)
-    records = record_digests(briefing, known)
+    records, made = record_digests(briefing, known)
     bundles = []
     for n in range(first + count):
         if n == 0 or pages[n] or owners[n]:
             page_digests = [(page, (known.pages or {}).get(page) or searched_digest((site_dir / page).read_bytes()))
                             for page in pages[n]]
             key = value_digest((common, page_digests, [(owner, records[owner]) for owner in owners[n]])).hex()
-            bundles.append(_Bundle(f"{SHARDS_DIR}/{n}" if n else "", pages[n], frozenset(owners[n]), key))
+            bundles.append(_Bundle(f"{SHARDS_DIR}/{n}" if n else "", pages[n], tuple(owners[n]), key))
     key = hashlib.sha256(json.dumps([[b.folder, b.key] for b in bundles]).encode()).hexdigest()
-    return _Plan(version, config, bundles, key)
+    return _Plan(version, config, bundles, key, made)
 
 
 def _common_inputs(briefing: Briefing) -> bytes:
@@ -254,9 +257,10 @@ def _common_inputs(briefing: Briefing) -> bytes:
                          tuple((topic.id, topic.title) for topic in briefing.topics)))
 
 
-def record_digests(briefing: Briefing, known: Known) -> dict[str, bytes]:
-    """owner -> a digest of its records. Those of earlier builds are taken from `known.memo` where
-    what they are made from is unchanged; the rest are made (and remembered in `known.memo`)."""
+def record_digests(briefing: Briefing, known: Known) -> tuple[dict[str, bytes], dict[str, list[dict]]]:
+    """(owner -> a digest of its records, owner -> its records for those made here). The digests of
+    earlier builds are taken from `known.memo` where what they are made from is unchanged; the rest
+    are made (and remembered in `known.memo`)."""
     common = _common_inputs(briefing)
     made_of = known.made_of or {}
     memo = known.memo.records if known.memo.common == common else {}
@@ -274,37 +278,52 @@ def record_digests(briefing: Briefing, known: Known) -> dict[str, bytes]:
         digests[owner] = hashlib.blake2b(json.dumps(records, sort_keys=True, ensure_ascii=False).encode(),
                                          digest_size=16).digest()
     known.memo = RecordMemo(common, {made_of[owner]: digests[owner] for owner in wanted if owner in made_of})
-    return digests
+    return digests, by_owner
 
 
 def _write_bundles(site_dir: Path, briefing: Briefing, plan: _Plan, out: Path, previous: Path | None) -> int:
     """Write every bundle of the plan into `out`, taking over from `previous` (an index folder) each
     bundle whose key is unchanged; returns how many bundles Pagefind made."""
-    made = 0
+    todo = []
     for bundle in plan.bundles:
-        target = out / bundle.folder
         source = previous / bundle.folder if previous else None
         if source is not None and _stamp(source).get("bundle") == bundle.key:
-            shutil.copytree(source, target, copy_function=link_or_copy, dirs_exist_ok=True,
+            shutil.copytree(source, out / bundle.folder, copy_function=link_or_copy, dirs_exist_ok=True,
                             ignore=shutil.ignore_patterns(SHARDS_DIR) if not bundle.folder else None)
-            continue
-        records = [record for _, record in _records(briefing, bundle.owners)]
-        pages, files = run(make_index(site_dir, plan.config, bundle.glob, records))
-        files = {name: data for name, data in files.items() if name not in _UNUSED}
-        files, reproducible = make_reproducible(files)
-        stamp = {"bundle": bundle.key, "pagefind": plan.pagefind, "pages": pages, "records": len(records),
-                 "reproducible": reproducible}
-        for name, data in sorted(files.items()):
-            path = target / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
-        _write_stamp(target, stamp)
-        made += 1
+        else:
+            todo.append(bundle)
+    records = dict(plan.made)
+    missing = {owner for bundle in todo for owner in bundle.owners if owner not in records}
+    for owner, record in _records(briefing, missing):
+        records.setdefault(owner, []).append(record)
+    run(_index_bundles(site_dir, plan, todo, records, out, cores()))
     # The main bundle's stamp says what the whole index was made from, and which bundles to merge.
     main = _stamp(out)
     main.update(key=plan.key, shards=[f"{b.folder}/" for b in plan.bundles if b.folder])
     _write_stamp(out, main)
-    return made
+    return len(todo)
+
+
+async def _index_bundles(site_dir: Path, plan: _Plan, bundles: list[_Bundle], records: dict[str, list[dict]],
+                         out: Path, jobs: int) -> None:
+    """Run Pagefind over the bundles, `jobs` at a time (each run uses about one core), and write each
+    bundle as it comes back. Bundles are independent: the bytes do not depend on which ends first."""
+    running = asyncio.Semaphore(jobs)
+
+    async def index(bundle: _Bundle) -> None:
+        given = [record for owner in bundle.owners for record in records.get(owner, ())]
+        async with running:
+            pages, files = await make_index(site_dir, plan.config, bundle.glob, given)
+        files, reproducible = make_reproducible({name: data for name, data in files.items() if name not in _UNUSED})
+        target = out / bundle.folder
+        for name, data in sorted(files.items()):
+            path = target / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+        _write_stamp(target, {"bundle": bundle.key, "pagefind": plan.pagefind, "pages": pages,
+                              "records": len(given), "reproducible": reproducible})
+
+    await asyncio.gather(*(index(bundle) for bundle in bundles))
 
 
 def _write_stamp(folder: Path, stamp: dict) -> None:

@@ -95,7 +95,7 @@ def _verified_and_without_pagefind(monkeypatch):
     def index(site_dir, briefing, known=None, **_):
         calls.append(Path(site_dir))
         if known is not None:
-            assert record_digests(briefing, known) == record_digests(briefing, Known()), "stale search records"
+            assert record_digests(briefing, known)[0] == record_digests(briefing, Known())[0], "stale search records"
         if known is not None and known.pages is not None:
             site = Path(site_dir)
             assert {page: digest or searched_digest((site / page).read_bytes()) for page, digest in known.pages.items()} \
