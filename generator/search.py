@@ -236,7 +236,7 @@ def _plan(site_dir: Path, briefing: Briefing, shard_articles: int, known: Known 
             [f"article:{article.slug}" for article in briefing.articles if article.quotes]:
         owners[first + _shard_of(owner, count)].append(owner)
     common = _common_inputs(briefing)
-    records, made = record_digests(briefing, known)
+    records, made = record_digests(briefing, known, common)
     bundles = []
     for n in range(first + count):
         if n == 0 or pages[n] or owners[n]:
@@ -257,11 +257,12 @@ def _common_inputs(briefing: Briefing) -> bytes:
                          tuple((topic.id, topic.title) for topic in briefing.topics)))
 
 
-def record_digests(briefing: Briefing, known: Known) -> tuple[dict[str, bytes], dict[str, list[dict]]]:
+def record_digests(briefing: Briefing, known: Known, common: bytes | None = None
+                   ) -> tuple[dict[str, bytes], dict[str, list[dict]]]:
     """(owner -> a digest of its records, owner -> its records for those made here). The digests of
     earlier builds are taken from `known.memo` where what they are made from is unchanged; the rest
-    are made (and remembered in `known.memo`)."""
-    common = _common_inputs(briefing)
+    are made (and remembered in `known.memo`). `common`: _common_inputs(briefing), if at hand."""
+    common = common or _common_inputs(briefing)
     made_of = known.made_of or {}
     memo = known.memo.records if known.memo.common == common else {}
     digests = {}
