@@ -225,6 +225,21 @@ def test_an_edited_body_changes_only_its_page_and_the_data_export(tmp_path, _ver
     assert changed == ["articles/leaders-meet/index.html", "data/briefing.json"]
 
 
+def test_a_new_role_changes_the_pages_that_describe_the_leader_not_those_naming_them(tmp_path):
+    project, out = fresh_project(tmp_path), tmp_path / "site"
+    build(project, out)
+    before = inodes(out)
+    EDITS["role"](project)
+    build(project, out)
+    after = inodes(out)
+    changed = sorted(path for path in after if before.get(path) != after[path])
+    # Articles, the timeline and topic pages name Jonas Vik (their JSON-LD by his page's node); the
+    # summary's and the leaders page's cards, his page and his feed say his role.
+    assert changed == ["data/briefing.json", "index.html", "leaders/index.html", "leaders/jonas-vik/feed.xml",
+                       "leaders/jonas-vik/index.html"]
+    assert '"@id": "/leaders/jonas-vik/#leader"' in (out / "articles/vik-answers/index.html").read_text()
+
+
 def test_a_preview_build_reads_again_only_the_files_that_changed(tmp_path, monkeypatch):
     """`briefing serve` keeps what it read: a save costs reading the saved file, not the briefing."""
     project, out = fresh_project(tmp_path), tmp_path / "site"
