@@ -122,7 +122,7 @@ def build(project: Path, out: Path, base_url: str | None = None, strict: bool = 
         if last is not None:
             return BuildResult(last.pages, time.perf_counter() - started, last.diagnostics)
         # Load, parse and validate (unchanged articles come from the cache), model.
-        known, recall = (preview.texts, preview.recall) if preview else (None, None)
+        known, recall = (preview.texts, preview.recall) if preview else (engine.known_sources(), None)
         with _collector_off():
             briefing, report = load_briefing(project, strict, base_url, engine.article_cache().parse_articles,
                                              source_date, known, recall)

@@ -23,7 +23,10 @@ _MAX_FILE_BYTES = 64 * 1024 * 1024
 class SourceFile:
     path: str  # relative to the project, forward slashes: what error messages name
     stem: str  # the id or slug the file name gives
-    text: str  # decoded, BOM removed, line ends normalised to \n
+    # Decoded, BOM removed, line ends normalised to \n. None: not read, because the caller's `known`
+    # (see load_content) said the file is unchanged; `read_source` reads it when it is needed after all.
+    text: str | None
+    stamp: tuple[int, int, int] | None = None  # (size, modification time, inode) when it was listed
 
 
 @dataclass(frozen=True)
@@ -37,8 +40,8 @@ class ContentFiles:
 def load_content(project: Path, report: Report,
                  known: dict[str, tuple[tuple, SourceFile]] | None = None) -> ContentFiles:
     """The content tree's files. `known` (path -> (size, modification time, inode), file), kept by the
-    caller between loads, spares reading and decoding a file that those say is unchanged; it is
-    brought up to date with what this load read."""
+    caller between loads, spares reading and decoding a file that those say is unchanged (the file
+    given may be one not read at all, text None); it is brought up to date with what this load read."""
     content = project / "content"
     if not content.is_dir():
         raise ContentError(f"{content}: no content directory")
@@ -65,7 +68,7 @@ def load_content(project: Path, report: Report,
         text = decode(data, rel, report)
         if text is None:
             return None
-        file = SourceFile(rel, _stem(rel.rpartition("/")[2]), text)
+        file = SourceFile(rel, _stem(rel.rpartition("/")[2]), text, stamp)
         if known is not None:
             known[rel] = (stamp, file)
         return file
@@ -121,6 +124,24 @@ def load_content(project: Path, report: Report,
         for rel in known.keys() - present:
             del known[rel]
     return files
+
+
+def unread_file(rel: str, stamp: tuple[int, int, int]) -> SourceFile:
+    """A file known by its path and stamp alone, for load_content's `known`."""
+    return SourceFile(rel, _stem(rel.rpartition("/")[2]), None, stamp)
+
+
+def read_source(project: Path, file: SourceFile, report: Report) -> SourceFile | None:
+    """`file` with its text, read now (None, with the problem in `report`, when it cannot be)."""
+    if file.text is not None:
+        return file
+    try:
+        data = (project / file.path).read_bytes()
+    except OSError as error:
+        report.error(file.path, 0, 0, f"cannot read this file: {error.strerror}")
+        return None
+    text = decode(data, file.path, report)
+    return SourceFile(file.path, file.stem, text, file.stamp) if text is not None else None
 
 
 def decode(data: bytes, rel: str, report: Report) -> str | None:

@@ -256,6 +256,31 @@ def test_a_preview_build_reads_again_only_the_files_that_changed(tmp_path, monke
     assert_same_as_clean(project, out, but=DATA_PATH)
 
 
+def test_a_build_reads_again_only_the_articles_that_changed(tmp_path, monkeypatch):
+    """`briefing build` does not read an article whose size, modification time and inode are those
+    it was read with; one whose cached parse cannot serve (here: a new time zone) is read after all."""
+    project, out = fresh_project(tmp_path), tmp_path / "site"
+    build(project, out)
+    read, read_bytes = [], Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda path: read.append(path.as_posix()) or read_bytes(path))
+    content = (project / "content").as_posix() + "/articles/"
+
+    def articles_read_by_build() -> list[str]:
+        read.clear()
+        build(project, out)
+        return sorted(p[len(content):] for p in read if p.startswith(content))
+
+    EDITS["body"](project)
+    assert articles_read_by_build() == ["leaders-meet.md"]
+    assert_same_as_clean(project, out)
+    EDITS["timezone"](project)
+    assert articles_read_by_build() == ["leaders-meet.md", "quiet-day.md", "vik-answers.md"]
+    assert_same_as_clean(project, out)
+    EDITS["title"](project)
+    assert articles_read_by_build() == ["vik-answers.md"]
+    assert_same_as_clean(project, out)
+
+
 def test_a_failed_build_leaves_the_site_and_the_next_good_one_catches_up(tmp_path):
     project, out = fresh_project(tmp_path), tmp_path / "site"
     build(project, out)
