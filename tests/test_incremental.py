@@ -214,29 +214,28 @@ def test_each_edit_rebuilds_to_what_a_clean_build_gives(tmp_path, name, preview)
     assert [d.format() for d in result.diagnostics] == [d.format() for d in report.sorted()]
 
 
-def test_an_edited_body_changes_only_its_page_and_the_data_export(tmp_path, _verified_and_without_pagefind):
-    project, out = fresh_project(tmp_path), tmp_path / "site"
+def files_an_edit_rewrites(project: Path, out: Path, name: str) -> list[str]:
+    """The site files a build after the edit `name` writes anew (a file kept keeps its inode and time)."""
     build(project, out)
     before = inodes(out)
-    EDITS["body"](project)
+    EDITS[name](project)
     build(project, out)
     after = inodes(out)
-    changed = sorted(path for path in after if before.get(path) != after[path])
-    assert changed == ["articles/leaders-meet/index.html", "data/briefing.json"]
+    return sorted(path for path in after if before.get(path) != after[path])
+
+
+def test_an_edited_body_changes_only_its_page_and_the_data_export(tmp_path, _verified_and_without_pagefind):
+    project, out = fresh_project(tmp_path), tmp_path / "site"
+    assert files_an_edit_rewrites(project, out, "body") == ["articles/leaders-meet/index.html", "data/briefing.json"]
 
 
 def test_a_new_role_changes_the_pages_that_describe_the_leader_not_those_naming_them(tmp_path):
     project, out = fresh_project(tmp_path), tmp_path / "site"
-    build(project, out)
-    before = inodes(out)
-    EDITS["role"](project)
-    build(project, out)
-    after = inodes(out)
-    changed = sorted(path for path in after if before.get(path) != after[path])
     # Articles, the timeline and topic pages name Jonas Vik (their JSON-LD by his page's node); the
     # summary's and the leaders page's cards, his page and his feed say his role.
-    assert changed == ["data/briefing.json", "index.html", "leaders/index.html", "leaders/jonas-vik/feed.xml",
-                       "leaders/jonas-vik/index.html"]
+    assert files_an_edit_rewrites(project, out, "role") == [
+        "data/briefing.json", "index.html", "leaders/index.html", "leaders/jonas-vik/feed.xml",
+        "leaders/jonas-vik/index.html"]
     assert '"@id": "/leaders/jonas-vik/#leader"' in (out / "articles/vik-answers/index.html").read_text()
 
 
