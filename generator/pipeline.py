@@ -55,6 +55,23 @@ def check(project: Path) -> Report:
     return report
 
 
+@contextlib.contextmanager
+def _collector_off():
+    """Load with the garbage collector off (load_briefing). Loading makes millions of objects that live as long as
+    the build (the cached parses, the model) and few reference cycles; collecting, which scanned
+    them again and again as they piled up, took 3.6 s of the 4.7 s it took to load 10,000 cached
+    parses. Once made, they are frozen for the collector (gc.freeze), which then runs for the rest
+    of the build (whose garbage does hold cycles: off throughout, a cold build at 10,000 articles
+    peaked 200 MB higher)."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
+
+
 def load_briefing(project: Path, strict: bool = False, base_url: str | None = None,
                   parse_articles=parse_each, source_date: datetime | None = None,
                   known_files: dict | None = None, recall: Recall | None = None) -> tuple[Briefing, Report]:
@@ -63,7 +80,8 @@ def load_briefing(project: Path, strict: bool = False, base_url: str | None = No
     `source_date` (SOURCE_DATE_EPOCH) is the site's "generated at" time; without it, the newest
     article's last change is. `known_files`: see sources.load_content; `recall`: assemble.Recall."""
     report = Report()
-    briefing = assemble(load_content(project, report, known_files), report, parse_articles, recall)
+    with _collector_off():
+        briefing = assemble(load_content(project, report, known_files), report, parse_articles, recall)
     if briefing is None or report.failed(strict):
         problems = report.sorted()
         raise ContentError(_failure_summary(report, strict), problems)
@@ -89,23 +107,6 @@ def render_site(project: Path, briefing: Briefing) -> Iterator[tuple[str, bytes]
     yield ROBOTS_PATH, robots(briefing)
 
 
-@contextlib.contextmanager
-def _collector_off():
-    """Load with the garbage collector off. Loading makes millions of objects that live as long as
-    the build (the cached parses, the model) and few reference cycles; collecting, which scanned
-    them again and again as they piled up, took 3.6 s of the 4.7 s it took to load 10,000 cached
-    parses. Once made, they are frozen for the collector (gc.freeze), which then runs for the rest
-    of the build (whose garbage does hold cycles: off throughout, a cold build at 10,000 articles
-    peaked 200 MB higher)."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
-
-
 def build(project: Path, out: Path, base_url: str | None = None, strict: bool = False,
           source_date: datetime | None = None, preview: PreviewMemory | None = None) -> BuildResult:
     """Build the site into `out`.
@@ -123,9 +124,8 @@ def build(project: Path, out: Path, base_url: str | None = None, strict: bool = 
             return BuildResult(last.pages, time.perf_counter() - started, last.diagnostics)
         # Load, parse and validate (unchanged articles come from the cache), model.
         known, recall = (preview.texts, preview.recall) if preview else (engine.known_sources(), None)
-        with _collector_off():
-            briefing, report = load_briefing(project, strict, base_url, engine.article_cache().parse_articles,
-                                             source_date, known, recall)
+        briefing, report = load_briefing(project, strict, base_url, engine.article_cache().parse_articles,
+                                         source_date, known, recall)
         # Frozen, the model is not scanned again by this process's collections nor its workers'.
         gc.freeze()
         # Plan: every file of the site, with the key of what it is made from.
@@ -166,8 +166,7 @@ def catch_up(project: Path, out: Path, base_url: str | None = None, source_date:
     and data/briefing.json. True when either changed."""
     engine = Engine(project, out, (base_url, False, source_date))
     try:
-        with _collector_off():
-            briefing, _ = load_briefing(project, False, base_url, engine.article_cache().parse_articles, source_date)
+        briefing, _ = load_briefing(project, False, base_url, engine.article_cache().parse_articles, source_date)
         keys = Keys(briefing, engine.articles, Renderer(project, briefing.base_url))
         data_changed = replace_file(out / DATA_PATH, DataExport(engine.cache, engine.articles.entries,
                                                                 keys.event)(briefing))

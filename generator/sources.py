@@ -6,6 +6,7 @@ file system happens to return.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import unicodedata
@@ -55,21 +56,14 @@ def load_content(project: Path, report: Report,
             return None
         try:
             st = os.stat(path)
-            stamp = (st.st_size, st.st_mtime_ns, st.st_ino)
-            if known is not None and rel in known and known[rel][0] == stamp:
-                return known[rel][1]
-            data = Path(path).read_bytes() if st.st_size <= _MAX_FILE_BYTES else None
         except OSError as error:
             report.error(rel, 0, 0, f"cannot read this file: {error.strerror}")
             return None
-        if data is None:
-            report.error(rel, 0, 0, f"this file is larger than {_MAX_FILE_BYTES // (1024 * 1024)} MB")
-            return None
-        text = decode(data, rel, report)
-        if text is None:
-            return None
-        file = SourceFile(rel, _stem(rel.rpartition("/")[2]), text, stamp)
-        if known is not None:
+        stamp = (st.st_size, st.st_mtime_ns, st.st_ino)
+        if known is not None and rel in known and known[rel][0] == stamp:
+            return known[rel][1]
+        file = _read(path, unread_file(rel, stamp), report)
+        if file is not None and known is not None:
             known[rel] = (stamp, file)
         return file
 
@@ -133,15 +127,22 @@ def unread_file(rel: str, stamp: tuple[int, int, int]) -> SourceFile:
 
 def read_source(project: Path, file: SourceFile, report: Report) -> SourceFile | None:
     """`file` with its text, read now (None, with the problem in `report`, when it cannot be)."""
-    if file.text is not None:
-        return file
+    return file if file.text is not None else _read(str(project / file.path), file, report)
+
+
+def _read(path: str, file: SourceFile, report: Report) -> SourceFile | None:
+    """`file` (not read; its stamp gives its size) with the text of the file at `path`; None, with the
+    problem in `report`."""
+    if file.stamp is not None and file.stamp[0] > _MAX_FILE_BYTES:
+        report.error(file.path, 0, 0, f"this file is larger than {_MAX_FILE_BYTES // (1024 * 1024)} MB")
+        return None
     try:
-        data = (project / file.path).read_bytes()
+        data = Path(path).read_bytes()
     except OSError as error:
         report.error(file.path, 0, 0, f"cannot read this file: {error.strerror}")
         return None
     text = decode(data, file.path, report)
-    return SourceFile(file.path, file.stem, text, file.stamp) if text is not None else None
+    return dataclasses.replace(file, text=text) if text is not None else None
 
 
 def decode(data: bytes, rel: str, report: Report) -> str | None:
