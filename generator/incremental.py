@@ -34,7 +34,9 @@ Three layers, each a shortcut that can only ever give the bytes a full build giv
 
 "Taken over" means hard-linked from the previous site into the new build's
 staging directory (write.SiteWriter), so the new site is complete before it
-is swapped in and a killed build still leaves the old site as it was.
+is swapped in and a killed build still leaves the old site as it was. The
+staging directory starts as the site before last (`Engine.spare`), so a file
+that did not change since then is there already.
 
 BRIEFING_VERIFY_INCREMENTAL=1 makes every build check layer 2's keys: each
 page that its key would skip has its context digested anyway, and a
@@ -549,7 +551,7 @@ class OutputBuilder:
         return path, record, "new"
 
     def _keep(self, path: str, previous: OutputRecord, key: bytes, view: bytes | None = None) -> OutputRecord:
-        self.writer.link(path)
+        self.writer.link(path, previous.inode)
         if key == previous.key and view in (None, previous.view):
             return previous
         return dataclasses.replace(previous, key=key, view=view if view is not None else previous.view)
@@ -591,6 +593,7 @@ def build_outputs(outputs: list[Output], builder: OutputBuilder, jobs: int) -> R
     # that no process is left with one big page at the end while the others are idle.
     order = sorted((n for n, o in enumerate(outputs) if not o.here), key=lambda n: (_is_article_page(outputs[n]), n))
     made = parallel_map(_build_nth, (builder, outputs), order, jobs, chunksize=4)
+    builder.writer.claim(outputs[n].path for n in order)
     made += [_build_nth((builder, outputs), n) for n, o in enumerate(outputs) if o.here]
     by_path = {}
     for item in made:
@@ -739,6 +742,20 @@ class Engine:
             return {}
         self.memory.texts.update(texts)
         return {path: (stamp, unread_file(path, stamp)) for path, (stamp, _) in texts.items()}
+
+    def spare(self) -> Path | None:
+        """Where the site a swap retires is kept for the next build into `out` to start from (see
+        write.SiteWriter): in the cache, when the cache is on the output's file system. The preview
+        writes its folder in place and needs none."""
+        if not self.cache or self.preview is not None:
+            return None
+        root = self.cache.path.parent
+        try:
+            if os.stat(root).st_dev != os.stat(self.out.parent).st_dev:
+                return None
+        except OSError:
+            return None
+        return root / "sites" / hashlib.blake2b(str(self.out.resolve()).encode(), digest_size=8).hexdigest()
 
     @property
     def records_in_memory(self) -> bool:

@@ -56,31 +56,37 @@ def check(project: Path) -> Report:
 
 
 @contextlib.contextmanager
-def _collector_off():
+def _collector_off(freeze: bool):
     """Load with the garbage collector off (load_briefing). Loading makes millions of objects that live as long as
     the build (the cached parses, the model) and few reference cycles; collecting, which scanned
     them again and again as they piled up, took 3.6 s of the 4.7 s it took to load 10,000 cached
-    parses. Once made, they are frozen for the collector (gc.freeze), which then runs for the rest
-    of the build (whose garbage does hold cycles: off throughout, a cold build at 10,000 articles
-    peaked 200 MB higher)."""
+    parses. The collector then runs for the rest of the build (whose garbage does hold cycles: off
+    throughout, a cold build at 10,000 articles peaked 200 MB higher). `freeze`: what was made is
+    frozen first (gc.freeze), so that neither the first collection after loading (which would scan
+    all of it, as the youngest generation: 0.8 s at 10,000 articles) nor any later one, in this
+    process or its forked workers, scans it; the caller unfreezes it when the build is over."""
     collecting = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        if freeze:
+            gc.freeze()
         if collecting:
             gc.enable()
 
 
 def load_briefing(project: Path, strict: bool = False, base_url: str | None = None,
                   parse_articles=parse_each, source_date: datetime | None = None,
-                  known_files: dict | None = None, recall: Recall | None = None) -> tuple[Briefing, Report]:
+                  known_files: dict | None = None, recall: Recall | None = None,
+                  freeze: bool = False) -> tuple[Briefing, Report]:
     """The validated model, or ContentError naming every problem.
 
     `source_date` (SOURCE_DATE_EPOCH) is the site's "generated at" time; without it, the newest
-    article's last change is. `known_files`: see sources.load_content; `recall`: assemble.Recall."""
+    article's last change is. `known_files`: see sources.load_content; `recall`: assemble.Recall;
+    `freeze`: see _collector_off (the caller then calls gc.unfreeze() when done with the model)."""
     report = Report()
-    with _collector_off():
+    with _collector_off(freeze):
         briefing = assemble(load_content(project, report, known_files), report, parse_articles, recall)
     if briefing is None or report.failed(strict):
         problems = report.sorted()
@@ -125,15 +131,13 @@ def build(project: Path, out: Path, base_url: str | None = None, strict: bool = 
         # Load, parse and validate (unchanged articles come from the cache), model.
         known, recall = (preview.texts, preview.recall) if preview else (engine.known_sources(), None)
         briefing, report = load_briefing(project, strict, base_url, engine.article_cache().parse_articles,
-                                         source_date, known, recall)
-        # Frozen, the model is not scanned again by this process's collections nor its workers'.
-        gc.freeze()
+                                         source_date, known, recall, freeze=True)
         # Plan: every file of the site, with the key of what it is made from.
         renderer = Renderer(project, briefing.base_url, preview.templates if preview else None)
         keys = Keys(briefing, engine.articles, renderer, preview.keys if preview else None)
         outputs = plan_outputs(briefing, keys, renderer, with_data=preview is None)
         # Render and write: what changed is made anew, the rest is linked from the previous site.
-        writer = SiteWriter(out, in_place=preview is not None)
+        writer = SiteWriter(out, in_place=preview is not None, spare=engine.spare())
         previous = engine.previous_outputs()
         builder = OutputBuilder(writer, renderer, previous, engine.verify, trusted=engine.records_in_memory)
         try:
@@ -141,6 +145,7 @@ def build(project: Path, out: Path, base_url: str | None = None, strict: bool = 
             if preview is not None:  # the index and the data stay as they were; catch_up follows
                 indexed = writer.link_tree(SEARCH_INDEX_DIR)
             elif made.written or not writer.link_tree(SEARCH_INDEX_DIR):
+                writer.give(SEARCH_INDEX_DIR)
                 index_site(writer.staging, briefing, known=engine.search_inputs(keys, made.searched()))
             kept = {output.path for output in outputs} | ({DATA_PATH} if preview is not None else set())
             engine.committing()
@@ -166,13 +171,15 @@ def catch_up(project: Path, out: Path, base_url: str | None = None, source_date:
     and data/briefing.json. True when either changed."""
     engine = Engine(project, out, (base_url, False, source_date))
     try:
-        briefing, _ = load_briefing(project, False, base_url, engine.article_cache().parse_articles, source_date)
+        briefing, _ = load_briefing(project, False, base_url, engine.article_cache().parse_articles, source_date,
+                                    freeze=True)
         keys = Keys(briefing, engine.articles, Renderer(project, briefing.base_url))
         data_changed = replace_file(out / DATA_PATH, DataExport(engine.cache, engine.articles.entries,
                                                                 keys.event)(briefing))
         searched = refresh_index(out, briefing, known=engine.search_inputs(keys))
         engine.save_search()
     finally:
+        gc.unfreeze()
         engine.close()
     return data_changed or (searched is not None and not searched.reused)
 

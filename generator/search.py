@@ -48,8 +48,10 @@ search boxes that lead nowhere.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
+import os
 import re
 import shutil
 import time
@@ -109,12 +111,12 @@ def index_site(site_dir: Path, briefing: Briefing, previous: Path | None = None,
     started = time.perf_counter()
     site_dir = Path(site_dir)
     plan = _plan(site_dir, briefing, shard_articles, known)
-    if plan is None:
-        return None
     out = site_dir / INDEX_DIR
-    if _stamp(out).get("key") == plan.key:  # already here (a writer that starts from the previous site)
+    if plan is None:
+        shutil.rmtree(out, ignore_errors=True)  # one a site writer's spare left
+        return None
+    if _stamp(out).get("key") == plan.key:  # already here (a writer that starts from an earlier site)
         return plan.result(0, started)
-    shutil.rmtree(out, ignore_errors=True)
     before = previous if previous is not None else _live_site_of(site_dir)
     return plan.result(_write_bundles(site_dir, briefing, plan, out, before / INDEX_DIR if before else None), started)
 
@@ -284,9 +286,19 @@ def record_digests(briefing: Briefing, known: Known, common: bytes | None = None
 
 def _write_bundles(site_dir: Path, briefing: Briefing, plan: _Plan, out: Path, previous: Path | None) -> int:
     """Write every bundle of the plan into `out`, taking over from `previous` (an index folder) each
-    bundle whose key is unchanged; returns how many bundles Pagefind made."""
+    bundle whose key is unchanged; returns how many bundles Pagefind made. `out` may hold an earlier
+    index (a site writer's spare, see write.py): a bundle there with the key wanted is kept, the
+    others are removed (never written into: their files may be links to the live site's)."""
     todo = []
+    wanted = {bundle.folder for bundle in plan.bundles}
+    if (out / SHARDS_DIR).is_dir():
+        for folder in (out / SHARDS_DIR).iterdir():
+            if f"{SHARDS_DIR}/{folder.name}" not in wanted:
+                _clear(folder)
     for bundle in plan.bundles:
+        if _stamp(out / bundle.folder).get("bundle") == bundle.key:
+            continue
+        _clear(out / bundle.folder, keep=SHARDS_DIR if not bundle.folder else None)
         source = previous / bundle.folder if previous else None
         if source is not None and _stamp(source).get("bundle") == bundle.key:
             shutil.copytree(source, out / bundle.folder, copy_function=link_or_copy, dirs_exist_ok=True,
@@ -325,6 +337,21 @@ async def _index_bundles(site_dir: Path, plan: _Plan, bundles: list[_Bundle], re
                               "records": len(given), "reproducible": reproducible})
 
     await asyncio.gather(*(index(bundle) for bundle in bundles))
+
+
+def _clear(folder: Path, keep: str | None = None) -> None:
+    """Remove `folder`, or, given `keep`, all it holds but that one entry."""
+    if keep is None:
+        shutil.rmtree(folder, ignore_errors=True)
+        return
+    with contextlib.suppress(FileNotFoundError), os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.name == keep:
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path)
+            else:
+                os.unlink(entry.path)
 
 
 def _write_stamp(folder: Path, stamp: dict) -> None:

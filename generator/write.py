@@ -11,6 +11,17 @@ unchanged file keeps its inode, bytes and modification time, and the old site
 is never written to (every new file is a new inode; nothing is opened for
 writing in place), so it stays intact until the swap.
 
+A `spare` makes this cheaper still. The site a swap retires is not deleted
+but kept there (in the build cache), and the next build starts from it rather
+than from an empty directory: a file it holds that is the very file (the same
+inode) of the live site is left where it is, anything else is replaced or, at
+the commit, removed. Making the new site then costs what changed since the
+site before last, not a folder and a link for each of the site's files (and
+deleting as many after the swap): at 10,000 articles, ~10,000 folders and
+~96,000 files, about four seconds on a slow file system. What the spare holds
+is never trusted: it is listed afresh (names and inodes, from the directory
+entries) when the build takes it.
+
 The preview (`briefing serve`) writes its own output folder `in_place`: the
 files a build changed are made in the staging directory as above, then each is
 renamed over the old one, and the files the build no longer makes are
@@ -43,14 +54,26 @@ class SiteWriter:
     """Collects a build's files in a staging directory; `commit()` swaps it in (or, `in_place`, moves
     the new files into the existing output folder; see the module's docstring)."""
 
-    def __init__(self, out: Path, in_place: bool = False):
+    def __init__(self, out: Path, in_place: bool = False, spare: Path | None = None):
         self.out = out
         out.parent.mkdir(parents=True, exist_ok=True)
         recover(out)
         self.in_place = in_place and out.is_dir()
+        self.spare = None if self.in_place else spare
         self.staging = Path(tempfile.mkdtemp(prefix=_STAGING.format(name=out.name), dir=out.parent))
-        self.count = 0
         self._folders: set[Path] = {self.staging}
+        # What the spare left in the staging directory and this build has not claimed yet: path -> inode.
+        self._held: dict[str, int] = {}
+        self._empty: list[str] = []  # its empty folders
+        self._from_spare = False
+        if self.spare is not None and self.spare.is_dir():
+            try:
+                os.rename(self.spare, self.staging)  # onto the empty directory mkdtemp made
+            except OSError:
+                pass  # another file system after all, or gone: start from nothing
+            else:
+                self._held, self._empty = _inventory(self.staging)
+                self._from_spare = True
 
     def write(self, path: str, data: bytes) -> os.stat_result:
         with self.open(path) as stream:
@@ -60,29 +83,66 @@ class SiteWriter:
     def open(self, path: str):
         """A new file at `path` in the staging directory, open for writing bytes."""
         target = self._target(path)
-        self.count += 1
-        return open(target, "xb")
+        if self._held.pop(path, None) is not None:
+            os.unlink(target)  # the spare's file may be a link to a file of the live site: never write into it
+        try:
+            return open(target, "xb")
+        except (FileExistsError, IsADirectoryError):
+            if not self._from_spare:
+                raise
+            self._clear_way(path)
+            return open(target, "xb")
 
-    def link(self, path: str) -> None:
-        """Take `path` over from the previous site unchanged: a hard link (a copy where links fail)."""
-        if not self.in_place:  # in place, it simply stays
-            link_or_copy(self.out / path, self._target(path))
-        self.count += 1
+    def link(self, path: str, inode: int | None = None) -> None:
+        """Take `path` over from the previous site unchanged: a hard link (a copy where links fail).
+        `inode`: the previous site's file's, when known (a spare may already hold that very file)."""
+        if self.in_place:  # in place, it simply stays
+            return
+        held = self._held.pop(path, None)
+        if held is not None and held == inode:
+            return
+        target = self._target(path)
+        if held is not None:
+            os.unlink(target)
+        try:
+            link_or_copy(self.out / path, target)
+        except FileExistsError:
+            if not self._from_spare:
+                raise
+            self._clear_way(path)
+            link_or_copy(self.out / path, target)
 
     def discard(self, path: str) -> None:
         """Remove a file this build wrote (its bytes turned out to equal the previous site's)."""
         os.unlink(self.staging / path)
-        self.count -= 1
 
     def link_tree(self, folder: str) -> bool:
         """Take a whole folder of the previous site over; False when the previous site has none."""
         source = self.out / folder
         if not source.is_dir() or source.is_symlink():
             return False
-        if self.in_place:
-            return True
-        shutil.copytree(source, self.staging / folder, copy_function=link_or_copy, dirs_exist_ok=True)
+        if not self.in_place:
+            held, _ = _inventory(source, folder)
+            for path, inode in held.items():
+                self.link(path, inode)
         return True
+
+    def claim(self, paths: Iterable[str]) -> None:
+        """Files this build made or took over, maybe in forked workers (each with its own copy of this
+        writer): what the spare held at those paths is theirs now, not to be removed at the commit."""
+        for path in paths:
+            self._held.pop(path, None)
+
+    def give(self, folder: str) -> Path:
+        """Hand the staging directory's `folder` to code that makes it on its own (the search index),
+        once every other file is in: what a spare left elsewhere and this build did not make is
+        removed now, and what it left in `folder` is that code's to take over or remove."""
+        prefix = folder + "/"
+        for path in [path for path in self._held if path.startswith(prefix)]:
+            del self._held[path]
+        self._empty = [path for path in self._empty if not (path + "/").startswith(prefix)]
+        self._drop_unclaimed()
+        return self.staging / folder
 
     def stat(self, path: str) -> os.stat_result:
         return os.stat(self.staging / path)
@@ -94,9 +154,31 @@ class SiteWriter:
     def _target(self, path: str) -> Path:
         target = self.staging / path
         if target.parent not in self._folders:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+            except (FileExistsError, NotADirectoryError):
+                if not self._from_spare:
+                    raise
+                self._clear_way(path)
+                target.parent.mkdir(parents=True, exist_ok=True)
             self._folders.add(target.parent)
         return target
+
+    def _clear_way(self, path: str) -> None:
+        """Remove what the spare left where this build puts `path`: a file in place of one of its
+        folders, a folder in place of the file."""
+        parts = path.split("/")
+        for n in range(1, len(parts)):
+            folder = "/".join(parts[:n])
+            if self._held.pop(folder, None) is not None:
+                os.unlink(self.staging / folder)
+        target = self.staging / path
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+            for held in [held for held in self._held if held.startswith(path + "/")]:
+                del self._held[held]
+        self._folders.clear()
+        self._folders.add(self.staging)
 
     def write_all(self, files: Iterable[tuple[str, bytes]]) -> None:
         for path, data in files:
@@ -108,9 +190,24 @@ class SiteWriter:
         if self.in_place:
             self._move_in(gone)
             return
+        self._drop_unclaimed()
         os.chmod(self.staging, 0o755)
         replace_dir(self.staging, self.out,
-                    self.out.parent / (_RETIRED.format(name=self.out.name) + self.staging.name.rsplit("-", 1)[-1]))
+                    self.out.parent / (_RETIRED.format(name=self.out.name) + self.staging.name.rsplit("-", 1)[-1]),
+                    keep=self.spare)
+
+    def _drop_unclaimed(self) -> None:
+        """Remove what the spare left that the new site does not have, and the folders left empty."""
+        folders = set(self._empty)
+        for path in self._held:
+            # A worker may have cleared it away already (see _clear_way), or made a folder there.
+            with contextlib.suppress(FileNotFoundError, IsADirectoryError, NotADirectoryError):
+                os.unlink(self.staging / path)
+            folders.add(path.rpartition("/")[0])
+        for folder in sorted(folders, key=lambda folder: folder.count("/"), reverse=True):
+            if folder:
+                _prune_empty(self.staging, self.staging / folder)
+        self._held, self._empty = {}, []
 
     def _move_in(self, gone: Iterable[str]) -> None:
         for folder, _, names in os.walk(self.staging):
@@ -125,7 +222,43 @@ class SiteWriter:
         shutil.rmtree(self.staging, ignore_errors=True)
 
     def abort(self) -> None:
+        """Drop the unfinished site; with a spare, keep it as the spare (whatever it holds, the next
+        build lists it afresh, and no file of it was ever written in place)."""
+        if self.spare is not None:
+            with contextlib.suppress(OSError):
+                _keep_as(self.staging, self.spare)
+                return
         shutil.rmtree(self.staging, ignore_errors=True)
+
+
+def _inventory(root: Path, prefix: str = "") -> tuple[dict[str, int], list[str]]:
+    """Every file under `root` (path from `root`, after `prefix`) with its inode, and the empty
+    folders. The inodes come from the directory entries: no file is stat'ed."""
+    files: dict[str, int] = {}
+    empty: list[str] = []
+
+    def walk(folder: str, relative: str) -> None:
+        with os.scandir(folder) as entries:
+            found = False
+            for entry in entries:
+                found = True
+                path = f"{relative}/{entry.name}" if relative else entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    walk(entry.path, path)
+                else:
+                    files[path] = entry.inode()
+        if not found and relative:
+            empty.append(relative)
+
+    walk(str(root), prefix)
+    return files, empty
+
+
+def _keep_as(folder: Path, keep: Path) -> None:
+    """Move `folder` to `keep`, replacing whatever is there."""
+    keep.parent.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(keep, ignore_errors=True)
+    os.rename(folder, keep)
 
 
 def _prune_empty(root: Path, folder: Path) -> None:
@@ -138,20 +271,26 @@ def _prune_empty(root: Path, folder: Path) -> None:
         folder = folder.parent
 
 
-def replace_dir(new: Path, old: Path, retired: Path | None = None) -> None:
-    """Put the directory `new` where `old` is, in one step where the system can, and delete the old one.
+def replace_dir(new: Path, old: Path, retired: Path | None = None, keep: Path | None = None) -> None:
+    """Put the directory `new` where `old` is, in one step where the system can, and delete the old one
+    (or, given `keep`, move it there, in place of whatever `keep` was).
 
     Without an atomic exchange, `old` is first renamed to `retired` (which `recover` restores
     when the process dies before the second rename)."""
     if not old.exists():
         os.rename(new, old)
-    elif _exchange(new, old):
-        shutil.rmtree(new, ignore_errors=True)  # after the swap it holds the old directory
+        return
+    if _exchange(new, old):
+        previous = new  # after the swap it holds the old directory
     else:
-        retired = retired or old.parent / f".{old.name}.retired-{os.getpid()}"
-        os.rename(old, retired)
+        previous = retired or old.parent / f".{old.name}.retired-{os.getpid()}"
+        os.rename(old, previous)
         os.rename(new, old)
-        shutil.rmtree(retired, ignore_errors=True)
+    if keep is not None:
+        with contextlib.suppress(OSError):
+            _keep_as(previous, keep)
+            return
+    shutil.rmtree(previous, ignore_errors=True)
 
 
 def replace_file(path: Path, chunks: Iterable[bytes]) -> bool:

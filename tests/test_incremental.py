@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from helpers import ARTICLE, LEADERS, SITE, write_project
 
 import generator.pipeline as pipeline
+import generator.write as write
 from generator.assemble import Recall
 from generator.cache import CACHE_DIR, code_version, digest
 from generator.errors import Report
@@ -355,6 +356,47 @@ def test_a_site_edited_by_hand_is_rebuilt(tmp_path):
     assert_same_as_clean(project, out)
 
 
+def test_a_build_starts_from_the_site_before_last_and_links_only_what_changed_since(tmp_path, monkeypatch):
+    """The site a swap retires is kept (in the cache) and the next build makes its site out of it: a
+    file that is still the live site's is left where it is, so an edit costs what changed since the
+    site before last, not a link for every file. Whatever the kept site holds, the new site is a clean
+    build's, and the site it retires is kept byte for byte."""
+    monkeypatch.setenv("BRIEFING_JOBS", "1")  # links made in this process, where they are counted
+    monkeypatch.delenv("BRIEFING_VERIFY_INCREMENTAL")  # which makes every file again, to compare
+    project, out = fresh_project(tmp_path), tmp_path / "site"
+    build(project, out)
+    first, original = inodes(out), site_files(out)
+    EDITS["title"](project)
+    build(project, out)
+    second, live = inodes(out), site_files(out)
+    (spare,) = (project / CACHE_DIR / "sites").iterdir()
+    assert site_files(spare) == original  # the first site, kept
+    # Things no build leaves, which the next must not carry over.
+    (spare / "stray.txt").write_text("not ours")
+    (spare / "empty/deeper").mkdir(parents=True)
+    shutil.rmtree(spare / "leaders/anna-berg")
+    (spare / "leaders/anna-berg").write_text("a file where the site has a folder")
+    (spare / "feed.xml").unlink()
+    (spare / "feed.xml").mkdir()
+    (spare / "feed.xml/index.html").write_text("a folder where the site has a file")
+
+    linked = []
+    link = write.link_or_copy
+    monkeypatch.setattr(write, "link_or_copy", lambda source, target: (linked.append(target), link(source, target)))
+    EDITS["body"](project)
+    build(project, out)
+    assert_same_as_clean(project, out)
+    assert not (out / "empty").exists()
+    assert site_files(spare) == live  # the retired site, as it was: nothing was written into its files
+    now = inodes(out)
+    still = {path for path in now if now[path] == second.get(path) == first.get(path)}
+    assert {"articles/quiet-day/index.html", "404.html"} <= still  # the same file since the first build
+    # Linked: only files that changed between the first site and the second, and those the odd spare spoilt.
+    linked = {"/".join(Path(target).relative_to(tmp_path).parts[1:]) for target in linked}  # in the staging folder
+    assert linked and linked <= {path for path in second if first.get(path) != second[path]} \
+        | {"leaders/anna-berg/index.html", "feed.xml"}
+
+
 def test_the_search_index_is_made_only_when_pages_changed(tmp_path, _verified_and_without_pagefind):
     calls = _verified_and_without_pagefind
     project, out = fresh_project(tmp_path), tmp_path / "site"
@@ -465,6 +507,14 @@ def test_a_parallel_build_equals_a_single_process_build(tmp_path, monkeypatch):
     assert site_files(tmp_path / "one") == site_files(tmp_path / "two")
     assert_same_as_clean(project, tmp_path / "two")
     EDITS["alias"](project)
+    build(project, tmp_path / "two")
+    assert_same_as_clean(project, tmp_path / "two")
+    # Pages rendered by the workers into a staging folder that starts as the site before last.
+    EDITS["template"](project)
+    build(project, tmp_path / "two")
+    assert_same_as_clean(project, tmp_path / "two")
+    for db in (project / CACHE_DIR).glob("cache-*"):  # a cold build, the site before last still kept
+        db.unlink()
     build(project, tmp_path / "two")
     assert_same_as_clean(project, tmp_path / "two")
 

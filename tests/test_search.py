@@ -538,6 +538,34 @@ def test_an_edit_remakes_only_the_bundle_it_is_in(bundled_sites, tmp_path):
     assert json.loads((old / STAMP).read_text())["key"] != json.loads((new / STAMP).read_text())["key"]
 
 
+def test_an_index_made_over_an_earlier_one_is_the_index_made_afresh(bundled_sites, tmp_path):
+    """`briefing build` makes its site out of the site before last (write.SiteWriter's spare), so the
+    index may be made over an earlier one, whose files are also the live site's: a bundle there with
+    the key wanted is kept, the others are made or linked anew, and none is written into."""
+    _, briefing_, _, split = bundled_sites
+    live = _digests(split / INDEX_DIR)
+    staging = tmp_path / "next"
+    shutil.copytree(split, staging, copy_function=os.link)  # the earlier site: the live site's files
+    index = staging / INDEX_DIR
+    shutil.rmtree(index / "shards/2")  # a bundle missing
+    (index / "shards/3" / STAMP).unlink()  # one without its stamp, as a killed build leaves it
+    (index / "shards/99").mkdir()  # and one the plan does not have
+    (index / "shards/99/pagefind-entry.json").write_text("{}")
+    page = staging / "articles/a-06/index.html"
+    text = page.read_text()
+    page.unlink()  # a page made anew, as the writer makes it
+    page.write_text(text.replace("They spoke of garnet", "They spoke of garnets and tourmaline"))
+
+    result = index_site(staging, briefing_, previous=split, shard_articles=3)
+    assert (result.bundles, result.indexed) == (9, 1)  # the edited page's bundle
+
+    fresh = tmp_path / "fresh"
+    shutil.copytree(staging, fresh, ignore=shutil.ignore_patterns(INDEX_DIR))
+    index_site(fresh, briefing_, previous=tmp_path / "none", shard_articles=3)
+    assert _digests(index) == _digests(fresh / INDEX_DIR)
+    assert _digests(split / INDEX_DIR) == live  # the live site's index, as it was
+
+
 # ---------------------------------------------------------------------------
 # Without Pagefind
 
