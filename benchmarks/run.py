@@ -8,7 +8,9 @@ its Hugo twin, when `hugo` is installed), then times, each in a fresh
 
   cold        no cache, no site
   no-op       nothing changed
-  body        one article's body edited
+  body        one article's body edited (the first edit after the cold build)
+  body again  another article's body edited: a second edit, which, unlike the first, finds
+              the site before last kept in the cache (see docs/performance.md)
   leader      one leader's role edited (read by its page, the summary and the articles naming it)
   alias       one leader given a new alias (changes mentions in the articles where it stands)
   site.yaml   the briefing's description edited (shown on every page)
@@ -194,6 +196,8 @@ def bench(size: int, workdir: Path, serve: bool, hugo: bool) -> dict:
     rows["no-op"] = step(size, "no-op", project)
     edit_body(project, size // 2)
     rows["body"] = step(size, "body", project)
+    edit_body(project, size // 2 + 1)
+    rows["body again"] = step(size, "body again", project)
     leader = project / "content/leaders/maria-novak.yaml"
     leader.write_text(leader.read_text().replace("role: ", "role: Acting "), encoding="utf-8")
     rows["leader"] = step(size, "leader", project)

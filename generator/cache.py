@@ -29,6 +29,7 @@ import sqlite3
 import sys
 from importlib.metadata import PackageNotFoundError, version as package_version
 from pathlib import Path
+from typing import Callable
 
 from . import __version__
 
@@ -134,15 +135,21 @@ class BuildCache:
         """path -> key of every cached article parse."""
         return self._query(lambda db: dict(db.execute("SELECT path, key FROM parses")), {})
 
-    def parse_entries(self, paths: list[str]) -> dict[str, bytes]:
-        """path -> pickled entry, for the given paths."""
+    def parse_entries(self, paths: list[str], take: Callable[[str, bytes], None]) -> None:
+        """Hand the pickled entry of each of the given paths to `take`, a row at a time: at 10,000
+        articles they are ~180 MB, which a build should not hold all at once besides what they hold."""
         def read(db):
             if len(paths) > 200:
                 wanted = set(paths)
-                return {p: e for p, e in db.execute("SELECT path, entry FROM parses") if p in wanted}
-            return {p: row[0] for p in paths
-                    if (row := db.execute("SELECT entry FROM parses WHERE path = ?", (p,)).fetchone())}
-        return self._query(read, {})
+                for path, entry in db.execute("SELECT path, entry FROM parses"):
+                    if path in wanted:
+                        take(path, entry)
+                return
+            for path in paths:
+                row = db.execute("SELECT entry FROM parses WHERE path = ?", (path,)).fetchone()
+                if row:
+                    take(path, row[0])
+        self._query(read, None)
 
     def probe(self, path: str) -> str | None:
         row = self._query(lambda db: db.execute("SELECT probe FROM parses WHERE path = ?", (path,)).fetchone(), None)

@@ -50,6 +50,7 @@ import functools
 import hashlib
 import os
 import pickle
+import shutil
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,7 +65,7 @@ from .data_export import DataExport, article_fragments, joined_fragments
 from .exports import DATA_PATH, ROBOTS_PATH, SITE_FEED_PATH, SITEMAP_PATH, robots, sitemap
 from .feeds import leader_feed, site_feed
 from .model import Article, Briefing
-from .parallel import cores, parallel_map
+from .parallel import cores, parallel_iter, parallel_map
 from .render import Deferred, Page, Renderer, TemplateMemory, builtin_templates
 from .search import Known, RecordMemo, indexed_page, searched_digest
 from .sources import SourceFile, read_source, unread_file
@@ -243,8 +244,8 @@ class ArticleCache:
         misses = self._read(misses, report)
         self.parsed_count = len(misses)
         jobs = self.jobs if len(misses) >= _PARALLEL_PARSE_MIN else 1
-        parsed = parallel_map(_parse_nth, (ctx, [file for _, file, _ in misses]), range(len(misses)), jobs,
-                              chunksize=8)
+        parsed = parallel_iter(_parse_nth, (ctx, [file for _, file, _ in misses]), range(len(misses)), jobs,
+                               chunksize=8)
         rows, fragments = [], {}
         for (n, file, key), (article, diagnostics, entry, probe) in zip(misses, parsed):
             results[n] = (article, diagnostics, entry)
@@ -278,8 +279,9 @@ class ArticleCache:
 
     def _load(self, paths: list[str]) -> None:
         if self.cache and paths:
-            for path, blob in self.cache.parse_entries(paths).items():
+            def take(path: str, blob: bytes) -> None:
                 self.memory[path] = (self.stored[path], pickle.loads(blob))
+            self.cache.parse_entries(paths, take)
 
     def _still_valid(self, path: str, entry: ParseEntry, ctx: Context, current: bytes, deltas: dict) -> bool:
         if not entry.asked_ids <= ctx.leader_ids:
@@ -674,6 +676,7 @@ class LastBuild:
 
 
 _SEARCH_MEMO = "search-records"
+_SPARES = "sites"  # in the cache folder: the sites swaps retired, see Engine.spare
 _SOURCES = "article-texts"
 
 
@@ -749,13 +752,18 @@ class Engine:
         writes its folder in place and needs none."""
         if not self.cache or self.preview is not None:
             return None
-        root = self.cache.path.parent
+        sites = self.cache.path.parent / _SPARES
+        out = str(self.out.resolve())
         try:
-            if os.stat(root).st_dev != os.stat(self.out.parent).st_dev:
+            if os.stat(sites.parent).st_dev != os.stat(self.out.parent).st_dev:
                 return None
+            sites.mkdir(exist_ok=True)
+            _drop_spares_of_gone_folders(sites)
+            name = hashlib.blake2b(out.encode(), digest_size=8).hexdigest()
+            (sites / f"{name}.out").write_text(out, encoding="utf-8")
         except OSError:
             return None
-        return root / "sites" / hashlib.blake2b(str(self.out.resolve()).encode(), digest_size=8).hexdigest()
+        return sites / name
 
     @property
     def records_in_memory(self) -> bool:
@@ -794,6 +802,19 @@ class Engine:
     def close(self) -> None:
         if self.cache:
             self.cache.close()
+
+
+def _drop_spares_of_gone_folders(sites: Path) -> None:
+    """A kept site whose output folder is gone (an `--out` used once, a deleted site) holds a whole
+    site's files alive for nothing: it goes. Each has a note of its folder beside it."""
+    for note in sites.glob("*.out"):
+        try:
+            gone = not Path(note.read_text(encoding="utf-8")).is_dir()
+        except (OSError, ValueError):
+            gone = True
+        if gone:
+            shutil.rmtree(sites / note.stem, ignore_errors=True)
+            note.unlink(missing_ok=True)
 
 
 def site_fingerprint(out: Path) -> bytes:

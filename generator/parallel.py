@@ -18,7 +18,7 @@ import gc
 import multiprocessing
 import os
 import signal
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 _task: tuple[Callable, object] | None = None  # (function, state), inherited by forked workers
 
@@ -36,13 +36,22 @@ def cores() -> int:
 
 def parallel_map(function: Callable, state, items: Sequence, jobs: int, chunksize: int = 1) -> list:
     """[function(state, item) for item in items], computed by `jobs` forked processes when that pays."""
+    return list(parallel_iter(function, state, items, jobs, chunksize))
+
+
+def parallel_iter(function: Callable, state, items: Sequence, jobs: int, chunksize: int = 1) -> Iterator:
+    """function(state, item) for each item, in their order, as they come: the caller may be done with
+    each result before the next (a cold build stores its parses as they come rather than holding
+    10,000 of them with their fragments)."""
     global _task
     if jobs <= 1 or len(items) < 2 * jobs or "fork" not in multiprocessing.get_all_start_methods():
-        return [function(state, item) for item in items]
+        for item in items:
+            yield function(state, item)
+        return
     _task = (function, state)
     try:
         with multiprocessing.get_context("fork").Pool(min(jobs, len(items)), initializer=_start_worker) as pool:
-            return pool.map(_run, items, chunksize)
+            yield from pool.imap(_run, items, chunksize)
     finally:
         _task = None
 

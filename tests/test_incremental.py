@@ -322,6 +322,24 @@ def test_base_url_and_output_folder_changes(tmp_path):
     assert_same_as_clean(project, out)
 
 
+def test_the_site_kept_for_an_output_folder_goes_with_the_folder(tmp_path):
+    project, out, other = fresh_project(tmp_path), tmp_path / "site", tmp_path / "elsewhere"
+    kept = project / CACHE_DIR / "sites"
+    build(project, out)
+    build(project, other)
+    build(project, other, base_url="/b/")  # a swap: the first site of `other` is kept
+    EDITS["body"](project)
+    build(project, out)
+    assert len([p for p in kept.iterdir() if p.is_dir()]) == 2
+    shutil.rmtree(other)
+    before = site_files(out)
+    EDITS["title"](project)
+    build(project, out)
+    (spare,) = [p for p in kept.iterdir() if p.is_dir()]  # the one of the folder still there
+    assert site_files(spare) == before
+    assert_same_as_clean(project, out)
+
+
 def test_a_deleted_or_damaged_cache_only_costs_time(tmp_path):
     project, out = fresh_project(tmp_path), tmp_path / "site"
     build(project, out)
@@ -369,7 +387,7 @@ def test_a_build_starts_from_the_site_before_last_and_links_only_what_changed_si
     EDITS["title"](project)
     build(project, out)
     second, live = inodes(out), site_files(out)
-    (spare,) = (project / CACHE_DIR / "sites").iterdir()
+    (spare,) = [p for p in (project / CACHE_DIR / "sites").iterdir() if p.is_dir()]
     assert site_files(spare) == original  # the first site, kept
     # Things no build leaves, which the next must not carry over.
     (spare / "stray.txt").write_text("not ours")
