@@ -1,4 +1,4 @@
-"""Write a build atomically: into a fresh directory beside the output, swapped in only when complete.
+"""Write a build atomically: into a directory beside the output, swapped in only when complete.
 
 A failed or killed build therefore never leaves a half-written site: the
 previous output stays as it was, and the leftover directory of an interrupted
@@ -6,7 +6,7 @@ build is removed by the next one.
 
 An incremental build fills the staging directory with hard links to the
 previous site's files that did not change (`link`) and new files for the rest
-(`write`, `open`): making the new site costs a link per unchanged file, an
+(`open`): making the new site costs a link per unchanged file, an
 unchanged file keeps its inode, bytes and modification time, and the old site
 is never written to (every new file is a new inode; nothing is opened for
 writing in place), so it stays intact until the swap.
@@ -69,16 +69,12 @@ class SiteWriter:
         if self.spare is not None and self.spare.is_dir():
             try:
                 os.rename(self.spare, self.staging)  # onto the empty directory mkdtemp made
-            except OSError:
-                pass  # another file system after all, or gone: start from nothing
-            else:
                 self._held, self._empty = _inventory(self.staging)
                 self._from_spare = True
-
-    def write(self, path: str, data: bytes) -> os.stat_result:
-        with self.open(path) as stream:
-            stream.write(data)
-        return self.stat(path)
+            except OSError:  # another file system after all, gone, unreadable: start from nothing
+                shutil.rmtree(self.staging, ignore_errors=True)
+                self.staging.mkdir(mode=0o700, exist_ok=True)
+                self._held, self._empty = {}, []
 
     def open(self, path: str):
         """A new file at `path` in the staging directory, open for writing bytes."""
@@ -179,10 +175,6 @@ class SiteWriter:
                 del self._held[held]
         self._folders.clear()
         self._folders.add(self.staging)
-
-    def write_all(self, files: Iterable[tuple[str, bytes]]) -> None:
-        for path, data in files:
-            self.write(path, data)
 
     def commit(self, gone: Iterable[str] = ()) -> None:
         """Put the new site in place. `gone`: files of the previous site this build no longer makes
