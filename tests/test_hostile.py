@@ -216,7 +216,10 @@ def _big_project(root: Path, n: int, marker: str) -> Path:
 
 
 def test_a_killed_build_leaves_the_old_site_or_the_new_one(tmp_path):
-    project = _big_project(tmp_path / "p", 150, "old")
+    project = _big_project(tmp_path / "p", 150, "first")
+    subprocess.run([sys.executable, "-m", "generator", "build", str(project)], check=True, capture_output=True)
+    # A second site, so that the killed builds start from the first, kept (see write.py).
+    _big_project(project.parent / "p", 150, "old")
     subprocess.run([sys.executable, "-m", "generator", "build", str(project)], check=True, capture_output=True)
     old = _digest(project / "site")
     _big_project(project.parent / "p", 150, "new")
@@ -232,9 +235,13 @@ def test_a_killed_build_leaves_the_old_site_or_the_new_one(tmp_path):
         if new is None and state != old and state is not None:
             new = state
         assert state in (old, new), f"attempt {attempt}: a mix of old and new"
-    # The next build cleans up whatever a killed one left beside site/.
+    # The next build cleans up whatever a killed one left beside site/, and its site is a fresh build's.
     subprocess.run([sys.executable, "-m", "generator", "build", str(project)], check=True, capture_output=True)
     assert sorted(p.name for p in project.iterdir() if p.name != ".briefing-cache") == ["content", "site"]
+    fresh = tmp_path / "fresh"
+    subprocess.run([sys.executable, "-m", "generator", "build", str(project), "--out", str(fresh)], check=True,
+                   capture_output=True)
+    assert _digest(project / "site") == _digest(fresh)
 
 
 def test_two_builds_are_byte_identical(tmp_path):
