@@ -36,12 +36,15 @@ from . import __version__
 CACHE_DIR = ".briefing-cache"
 _LIBRARIES = ("markdown", "jinja2", "pyyaml", "nh3", "markupsafe", "tzdata")
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS parses (path TEXT PRIMARY KEY, key BLOB NOT NULL, entry BLOB NOT NULL, probe TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS parses (path TEXT PRIMARY KEY, key BLOB NOT NULL, entry BLOB NOT NULL, body BLOB NOT NULL,
+                                   probe TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS outputs (out TEXT NOT NULL, path TEXT NOT NULL, record BLOB NOT NULL,
                                     PRIMARY KEY (out, path));
 CREATE TABLE IF NOT EXISTS state (name TEXT PRIMARY KEY, value BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS fragments (key BLOB PRIMARY KEY, text TEXT NOT NULL);
 """
+
+_BATCH = 900  # values in one query: SQLite's limit on parameters is 999
 
 _code_version: str | None = None
 
@@ -151,6 +154,17 @@ class BuildCache:
                     take(path, row[0])
         self._query(read, None)
 
+    def bodies(self, paths: list[str]) -> dict[str, bytes]:
+        """path -> the pickled body (body_html, paragraphs) kept apart from each of those parses."""
+        def read(db):
+            found = {}
+            for start in range(0, len(paths), _BATCH):
+                batch = paths[start:start + _BATCH]
+                marks = ",".join("?" * len(batch))
+                found.update(db.execute(f"SELECT path, body FROM parses WHERE path IN ({marks})", batch))
+            return found
+        return self._query(read, {})
+
     def probe(self, path: str) -> str | None:
         row = self._query(lambda db: db.execute("SELECT probe FROM parses WHERE path = ?", (path,)).fetchone(), None)
         return row[0] if row else None
@@ -159,16 +173,16 @@ class BuildCache:
         """site path -> pickled record of every file the last build into `out` wrote."""
         return self._query(lambda db: dict(db.execute("SELECT path, record FROM outputs WHERE out = ?", (out,))), {})
 
-    def save_parses(self, rows: list[tuple[str, bytes, bytes, str]], fragments: dict[bytes, str]) -> None:
-        """Store article parses (path, key, pickled entry, probe) and their fragments at once: a parse is
-        a parse of that text whatever becomes of the build."""
+    def save_parses(self, rows: list[tuple[str, bytes, bytes, bytes, str]], fragments: dict[bytes, str]) -> None:
+        """Store article parses (path, key, pickled entry, pickled body, probe) and their fragments at
+        once: a parse is a parse of that text whatever becomes of the build."""
         def write(db):
-            db.executemany("INSERT OR REPLACE INTO parses VALUES (?, ?, ?, ?)", rows)
+            db.executemany("INSERT OR REPLACE INTO parses VALUES (?, ?, ?, ?, ?)", rows)
             db.executemany("INSERT OR REPLACE INTO fragments VALUES (?, ?)", list(fragments.items()))
         self._query(_transaction(write), None)
 
     def fragments(self, keys: list[bytes]) -> dict[bytes, str]:
-        """The stored texts of those keys (at most 900 at once: SQLite's limit on parameters)."""
+        """The stored texts of those keys (at most _BATCH at once)."""
         marks = ",".join("?" * len(keys))
         return self._query(lambda db: dict(db.execute(f"SELECT key, text FROM fragments WHERE key IN ({marks})",
                                                       keys)), {})

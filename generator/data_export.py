@@ -48,10 +48,13 @@ class DataExport:
     """Makes data/briefing.json from cached item texts (see above), streamed a piece at a time.
 
     `entries`: this build's parse entries by article slug (incremental.ParseEntry: its `full` digest,
-    and its items' texts when parsed in this build); `event_keys`: each merged event's dependency key."""
+    and its items' texts when parsed in this build); `event_keys`: each merged event's dependency key;
+    `whole`: articles loaded without their body, whole, by slug (incremental.ArticleCache.whole): an
+    item whose text is not stored is made of the whole article."""
 
-    def __init__(self, cache: BuildCache | None, entries: dict, event_keys: dict[str, bytes]):
-        self.cache, self.entries, self.event_keys = cache, entries, event_keys
+    def __init__(self, cache: BuildCache | None, entries: dict, event_keys: dict[str, bytes],
+                 whole: Callable[[list[Article]], dict[str, Article]]):
+        self.cache, self.entries, self.event_keys, self.whole = cache, entries, event_keys, whole
         self.new: dict[bytes, str] = {}
         self.used: set[bytes] = set()
 
@@ -63,7 +66,9 @@ class DataExport:
         text = json.dumps(skeleton, ensure_ascii=False, indent=2) + "\n"
         placeholders = {name: json.dumps(f"\x00{name}\x00") for name in _LISTS}
         if runs is None or any(text.count(p) != 1 for p in placeholders.values()):
-            yield briefing_json(briefing)
+            whole = self.whole(list(briefing.articles))
+            yield briefing_json(dataclasses.replace(briefing, articles=tuple(whole.get(a.slug, a)
+                                                                             for a in briefing.articles)))
             return
         items = {"articles": self._articles(briefing, quotes=False), "quotes": self._articles(briefing, quotes=True),
                  "events": self._events(briefing), "stances": self._stances(runs)}
@@ -122,7 +127,8 @@ class DataExport:
                     yield None, lambda texts=texts: texts  # parsed this build: its texts are at hand
                 else:
                     key = b"a" + (entry.full if entry is not None else value_digest(article))
-                    yield key, lambda article=article: joined_fragments(article_fragments(article))
+                    yield key, lambda article=article: joined_fragments(article_fragments(
+                        self.whole([article]).get(article.slug, article)))
 
         for texts in self._cached(wanted()):
             item, *quoted = texts.split("\x00")

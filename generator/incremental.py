@@ -163,6 +163,12 @@ def parse_recorded(ctx: Context, file: SourceFile) -> tuple[ParsedArticle | None
     return parsed, report.diagnostics, entry, probe
 
 
+def _without_body(entry: ParseEntry) -> ParseEntry:
+    """The entry as the cache keeps it: the article's body apart (see Article.body_html)."""
+    article = dataclasses.replace(entry.parsed.article, body_html=None, paragraphs=None)
+    return dataclasses.replace(entry, parsed=dataclasses.replace(entry.parsed, article=article))
+
+
 def _parse_nth(state, n: int):
     ctx, files = state
     return parse_recorded(ctx, files[n])
@@ -223,9 +229,10 @@ class ArticleCache:
         self.entries: dict[str, ParseEntry | None] = {}  # slug -> this build's entry (None: has errors)
         self.parsed_count = 0
         self.files: list[SourceFile] = []
+        self.ctx: Context | None = None
 
     def parse_articles(self, files, ctx: Context, report: Report) -> list[ParsedArticle | None]:
-        self.files = list(files)
+        self.files, self.ctx = list(files), ctx
         current = names_digest(ctx.finder)
         self.name_maps[current] = dict(ctx.finder.names)
         keys = [self.kept.key(file, ctx) for file in files]
@@ -253,7 +260,9 @@ class ArticleCache:
                 if self.cache:  # stored now, a batch at a time, rather than held until the build ends
                     fragments[b"a" + entry.full] = joined_fragments(entry.data)
                     entry.data = None
-                    rows.append((file.path, key, pickle.dumps(entry, protocol=5), probe))
+                    rows.append((file.path, key, pickle.dumps(_without_body(entry), protocol=5),
+                                 pickle.dumps((entry.parsed.article.body_html, entry.parsed.article.paragraphs), protocol=5),
+                                 probe))
                     if len(rows) >= 500:
                         self.cache.save_parses(rows, fragments)
                         rows, fragments = [], {}
@@ -266,6 +275,32 @@ class ArticleCache:
             self.entries[file.stem] = entry
             out.append(article)
         return out
+
+    def whole(self, articles: list[Article]) -> dict[str, Article]:
+        """Those of `articles` loaded without their body (see Article.body_html), whole, by slug: the
+        body read from the cache, or, should the cache have lost it, the file parsed again."""
+        apart = {article.slug: article for article in articles if article.body_html is None}
+        if not apart:
+            return {}
+        paths = {file.stem: file.path for file in self.files if file.stem in apart}
+        stored = self.cache.bodies([paths[slug] for slug in apart if slug in paths]) if self.cache else {}
+        found = {}
+        for slug, article in apart.items():
+            try:
+                body_html, paragraphs = pickle.loads(stored[paths[slug]])
+                found[slug] = dataclasses.replace(article, body_html=body_html, paragraphs=paragraphs)
+            except Exception:  # not there or damaged: any exception unpickling can raise
+                found[slug] = self._parse_again(slug, paths.get(slug))
+        return found
+
+    def _parse_again(self, slug: str, path: str | None) -> Article:
+        file = next((f for f in self.files if f.path == path), None)
+        entry = self.entries.get(slug)
+        read = read_source(self.project, dataclasses.replace(file, text=None), Report()) if file else None
+        parsed, _, again, _ = parse_recorded(self.ctx, read) if read and self.ctx else (None, [], None, "")
+        if again is None or entry is None or again.full != entry.full:
+            raise ContentError(f"{path or slug} changed while the site was being built; build again", [])
+        return parsed.article
 
     def _read(self, misses: list[tuple[int, SourceFile, bytes]], report: Report) -> list:
         """The files to parse, each with its text: those the build did not read (see Engine.known_sources),
@@ -469,7 +504,7 @@ def plan_outputs(briefing: Briefing, keys: Keys, renderer: Renderer, with_data: 
         outputs.append(Output(leader_feed_path(leader.id), digest("feed", site, heads, keys.leader[leader.id]),
                               make=functools.partial(leader_feed, briefing, leader)))
     if with_data:
-        export = DataExport(keys.cache, keys.articles.entries, keys.event)
+        export = DataExport(keys.cache, keys.articles.entries, keys.event, keys.articles.whole)
         outputs.append(Output(DATA_PATH, data_key(keys), make=lambda: export(briefing), here=True))
     page_paths = [p.path for p in pages if not p.path.endswith(".html")]
     outputs.append(Output(SITEMAP_PATH, digest("sitemap", site, heads, tuple(page_paths)),
@@ -577,6 +612,22 @@ def _is_article_page(output: Output) -> bool:
     return isinstance(context, Deferred) and context.function is page_plan.article_context
 
 
+def _with_bodies(outputs: list[Output], made: set[str], whole) -> list[Output]:
+    """`outputs`, each article page among `made` given its article whole (see Article.body_html)."""
+    apart = {n: output.page.context.args for n, output in enumerate(outputs)
+             if output.path in made and _is_article_page(output) and output.page.context.args[1].body_html is None}
+    if not apart:
+        return outputs
+    found = whole([article for _, article in apart.values()])
+    outputs = list(outputs)
+    for n, (ix, article) in apart.items():
+        page = outputs[n].page
+        outputs[n] = dataclasses.replace(outputs[n], page=Page(page.path, page.template,
+                                                               Deferred(page_plan.article_context, ix,
+                                                                        found[article.slug])))
+    return outputs
+
+
 def _build_nth(state, n: int):
     builder, outputs = state
     try:
@@ -585,11 +636,15 @@ def _build_nth(state, n: int):
         return ("error", type(error), str(error), error.diagnostics)
 
 
-def build_outputs(outputs: list[Output], builder: OutputBuilder, jobs: int) -> RenderResult:
-    """Make every planned file; the pages that must be rendered are spread over `jobs` processes."""
+def build_outputs(outputs: list[Output], builder: OutputBuilder, jobs: int,
+                  whole: Callable[[list[Article]], dict[str, Article]] | None = None) -> RenderResult:
+    """Make every planned file; the pages that must be rendered are spread over `jobs` processes.
+    `whole`: ArticleCache.whole, for the article pages to be made of an article loaded without its body."""
     result = RenderResult()
     work = [o for o in outputs if builder.usable(o.path) is None or builder.previous[o.path].key != o.key
             or builder.verify]
+    if whole is not None:
+        outputs = _with_bodies(outputs, {o.path for o in work}, whole)
     jobs = jobs if len(work) >= _PARALLEL_RENDER_MIN else 1
     # The large files (the summary, timeline, leader, topic and list pages, feeds and data) first, so
     # that no process is left with one big page at the end while the others are idle.

@@ -118,8 +118,10 @@ class Article:
     source: Source
     language: str
     summary: tuple[str, ...]  # key points as inline HTML
-    body_html: str
-    paragraphs: tuple[Paragraph, ...]
+    # Both None in an article loaded from the build cache, which keeps them apart until a page that
+    # shows them is made (incremental.ArticleCache.whole): most of an article's memory.
+    body_html: str | None
+    paragraphs: tuple[Paragraph, ...] | None
     mentions: tuple[str, ...]  # leader ids, in order of first mention
     events: tuple[str, ...]  # event ids reported by this article
     quotes: tuple[Quote, ...]

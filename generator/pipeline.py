@@ -141,7 +141,7 @@ def build(project: Path, out: Path, base_url: str | None = None, strict: bool = 
         previous = engine.previous_outputs()
         builder = OutputBuilder(writer, renderer, previous, engine.verify, trusted=engine.records_in_memory)
         try:
-            made = build_outputs(outputs, builder, engine.jobs)
+            made = build_outputs(outputs, builder, engine.jobs, engine.articles.whole)
             if preview is not None:  # the index and the data stay as they were; catch_up follows
                 indexed = writer.link_tree(SEARCH_INDEX_DIR)
             elif made.written or not writer.link_tree(SEARCH_INDEX_DIR):
@@ -175,7 +175,7 @@ def catch_up(project: Path, out: Path, base_url: str | None = None, source_date:
                                     freeze=True)
         keys = Keys(briefing, engine.articles, Renderer(project, briefing.base_url))
         data_changed = replace_file(out / DATA_PATH, DataExport(engine.cache, engine.articles.entries,
-                                                                keys.event)(briefing))
+                                                                keys.event, engine.articles.whole)(briefing))
         searched = refresh_index(out, briefing, known=engine.search_inputs(keys))
         engine.save_search()
     finally:
