@@ -260,9 +260,9 @@ class ArticleCache:
                 if self.cache:  # stored now, a batch at a time, rather than held until the build ends
                     fragments[b"a" + entry.full] = joined_fragments(entry.data)
                     entry.data = None
+                    whole = entry.parsed.article
                     rows.append((file.path, key, pickle.dumps(_without_body(entry), protocol=5),
-                                 pickle.dumps((entry.parsed.article.body_html, entry.parsed.article.paragraphs), protocol=5),
-                                 probe))
+                                 pickle.dumps((whole.body_html, whole.paragraphs), protocol=5), probe))
                     if len(rows) >= 500:
                         self.cache.save_parses(rows, fragments)
                         rows, fragments = [], {}
