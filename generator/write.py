@@ -129,7 +129,7 @@ class SiteWriter:
         for path in paths:
             self._held.pop(path, None)
 
-    def give(self, folder: str) -> Path:
+    def give(self, folder: str) -> None:
         """Hand the staging directory's `folder` to code that makes it on its own (the search index),
         once every other file is in: what a spare left elsewhere and this build did not make is
         removed now, and what it left in `folder` is that code's to take over or remove."""
@@ -138,7 +138,6 @@ class SiteWriter:
             del self._held[path]
         self._empty = [path for path in self._empty if not (path + "/").startswith(prefix)]
         self._drop_unclaimed()
-        return self.staging / folder
 
     def stat(self, path: str) -> os.stat_result:
         return os.stat(self.staging / path)
