@@ -229,10 +229,12 @@ class ArticleCache:
         self.entries: dict[str, ParseEntry | None] = {}  # slug -> this build's entry (None: has errors)
         self.parsed_count = 0
         self.files: list[SourceFile] = []
+        self._by_slug: dict[str, SourceFile] = {}
         self.ctx: Context | None = None
 
     def parse_articles(self, files, ctx: Context, report: Report) -> list[ParsedArticle | None]:
         self.files, self.ctx = list(files), ctx
+        self._by_slug = {file.stem: file for file in self.files}
         current = names_digest(ctx.finder)
         self.name_maps[current] = dict(ctx.finder.names)
         keys = [self.kept.key(file, ctx) for file in files]
@@ -282,24 +284,22 @@ class ArticleCache:
         apart = {article.slug: article for article in articles if article.body_html is None}
         if not apart:
             return {}
-        paths = {file.stem: file.path for file in self.files if file.stem in apart}
-        stored = self.cache.bodies([paths[slug] for slug in apart if slug in paths]) if self.cache else {}
+        stored = self.cache.bodies([self._by_slug[slug].path for slug in apart]) if self.cache else {}
         found = {}
         for slug, article in apart.items():
             try:
-                body_html, paragraphs = pickle.loads(stored[paths[slug]])
+                body_html, paragraphs = pickle.loads(stored[self._by_slug[slug].path])
                 found[slug] = dataclasses.replace(article, body_html=body_html, paragraphs=paragraphs)
             except Exception:  # not there or damaged: any exception unpickling can raise
-                found[slug] = self._parse_again(slug, paths.get(slug))
+                found[slug] = self._parse_again(self._by_slug[slug])
         return found
 
-    def _parse_again(self, slug: str, path: str | None) -> Article:
-        file = next((f for f in self.files if f.path == path), None)
-        entry = self.entries.get(slug)
-        read = read_source(self.project, dataclasses.replace(file, text=None), Report()) if file else None
-        parsed, _, again, _ = parse_recorded(self.ctx, read) if read and self.ctx else (None, [], None, "")
+    def _parse_again(self, file: SourceFile) -> Article:
+        read = read_source(self.project, dataclasses.replace(file, text=None), Report())
+        parsed, _, again, _ = parse_recorded(self.ctx, read) if read is not None else (None, [], None, "")
+        entry = self.entries.get(file.stem)
         if again is None or entry is None or again.full != entry.full:
-            raise ContentError(f"{path or slug} changed while the site was being built; build again", [])
+            raise ContentError(f"{file.path} changed while the site was being built; build again", [])
         return parsed.article
 
     def _read(self, misses: list[tuple[int, SourceFile, bytes]], report: Report) -> list:
