@@ -74,6 +74,7 @@ from .urls import SEARCH_INDEX_DIR, leader_feed_path
 
 VERIFY = "BRIEFING_VERIFY_INCREMENTAL"
 _PARALLEL_PARSE_MIN = 64  # fewer misses than this parse faster than a pool starts
+_BODY_BATCH = 64  # article bodies read from the cache at once while rendering
 _PARALLEL_RENDER_MIN = 64
 
 
@@ -170,8 +171,20 @@ def _without_body(entry: ParseEntry) -> ParseEntry:
 
 
 def _parse_nth(state, n: int):
-    ctx, files = state
-    return parse_recorded(ctx, files[n])
+    """Parse the nth file. `to_store`: the parse comes back as the cache's rows (entry without its
+    body, body, data export item): the build's process stores them and holds the parse as a later
+    build loads it, without its body (see Article.body_html). A cold build thus neither holds every
+    body (~250 MB at 10,000 articles) nor hands them all to each worker it forks, and unpickles no
+    body."""
+    ctx, files, to_store = state
+    parsed, diagnostics, entry, probe = parse_recorded(ctx, files[n])
+    if entry is None or not to_store:
+        return parsed, diagnostics, entry, probe, None
+    text, entry.data = joined_fragments(entry.data), None
+    whole = entry.parsed.article
+    rows = (pickle.dumps(_without_body(entry), protocol=5),
+            pickle.dumps((whole.body_html, whole.paragraphs), protocol=5), text)
+    return None, diagnostics, None, probe, rows
 
 
 def _name(ctx: Context, leader_id: str) -> str | None:
@@ -182,12 +195,13 @@ def _name(ctx: Context, leader_id: str) -> str | None:
 @dataclass
 class ParseMemory:
     """Parses kept in memory between the builds of one process (`briefing serve`'s build process
-    lives as long as the preview): path -> (key, entry), and path -> (file, key) so that a file
-    the loader kept unchanged (the very same SourceFile) is not digested again. Entries are
+    lives as long as the preview): path -> (key, entry), and path -> (stamp, key) so that a file
+    the loader found unchanged (by its stamp, as sources.load_content does) is not digested again
+    (the file itself is not kept: at 10,000 articles their texts are ~150 MB). Entries are
     immutable values named by their key, so one found here is as good as one read from the cache."""
 
     entries: dict[str, tuple[bytes, ParseEntry]] = field(default_factory=dict)
-    keys: dict[str, tuple[SourceFile, tuple, bytes]] = field(default_factory=dict)
+    keys: dict[str, tuple[tuple, tuple, bytes]] = field(default_factory=dict)
     # path -> (the file's stamp, a digest of its text): what a file that was not read is keyed by.
     texts: dict[str, tuple[tuple | None, bytes]] = field(default_factory=dict)
     # path -> (the names its entry was made with, the entry's digest, the names under which it was
@@ -198,10 +212,11 @@ class ParseMemory:
     def key(self, file: SourceFile, ctx: Context) -> bytes:
         settings = _parse_settings(ctx)
         known = self.keys.get(file.path)
-        if known is not None and known[0] is file and known[1] == settings:
+        if known is not None and file.stamp is not None and known[0] == file.stamp and known[1] == settings:
             return known[2]
         key = digest("article", file.path, self._text_digest(file), *settings)
-        self.keys[file.path] = (file, settings, key)
+        if file.stamp is not None:
+            self.keys[file.path] = (file.stamp, settings, key)
         return key
 
     def _text_digest(self, file: SourceFile) -> bytes:
@@ -233,8 +248,10 @@ class ArticleCache:
         self.ctx: Context | None = None
 
     def parse_articles(self, files, ctx: Context, report: Report) -> list[ParsedArticle | None]:
-        self.files, self.ctx = list(files), ctx
+        # Held without their texts (~140 MB at 10,000 articles): one is read again if its body is needed.
+        self.files = [dataclasses.replace(file, text=None) for file in files]
         self._by_slug = {file.stem: file for file in self.files}
+        self.ctx = ctx
         current = names_digest(ctx.finder)
         self.name_maps[current] = dict(ctx.finder.names)
         keys = [self.kept.key(file, ctx) for file in files]
@@ -253,21 +270,21 @@ class ArticleCache:
         misses = self._read(misses, report)
         self.parsed_count = len(misses)
         jobs = self.jobs if len(misses) >= _PARALLEL_PARSE_MIN else 1
-        parsed = parallel_iter(_parse_nth, (ctx, [file for _, file, _ in misses]), range(len(misses)), jobs,
-                               chunksize=8)
+        parsed = parallel_iter(_parse_nth, (ctx, [file for _, file, _ in misses], self.cache is not None),
+                               range(len(misses)), jobs, chunksize=8)
         rows, fragments = [], {}
-        for (n, file, key), (article, diagnostics, entry, probe) in zip(misses, parsed):
+        for (n, file, key), (article, diagnostics, entry, probe, made) in zip(misses, parsed):
+            if made is not None:  # stored now, a batch at a time, rather than held until the build ends
+                entry_blob, body_blob, text = made
+                entry = pickle.loads(entry_blob)
+                article = entry.parsed
+                rows.append((file.path, key, entry_blob, body_blob, probe))
+                fragments[b"a" + entry.full] = text
+                if len(rows) >= 500:
+                    self.cache.save_parses(rows, fragments)
+                    rows, fragments = [], {}
             results[n] = (article, diagnostics, entry)
             if entry is not None:
-                if self.cache:  # stored now, a batch at a time, rather than held until the build ends
-                    fragments[b"a" + entry.full] = joined_fragments(entry.data)
-                    entry.data = None
-                    whole = entry.parsed.article
-                    rows.append((file.path, key, pickle.dumps(_without_body(entry), protocol=5),
-                                 pickle.dumps((whole.body_html, whole.paragraphs), protocol=5), probe))
-                    if len(rows) >= 500:
-                        self.cache.save_parses(rows, fragments)
-                        rows, fragments = [], {}
                 self.memory[file.path] = (key, entry)
         if rows:
             self.cache.save_parses(rows, fragments)
@@ -295,7 +312,7 @@ class ArticleCache:
         return found
 
     def _parse_again(self, file: SourceFile) -> Article:
-        read = read_source(self.project, dataclasses.replace(file, text=None), Report())
+        read = read_source(self.project, file, Report())
         parsed, _, again, _ = parse_recorded(self.ctx, read) if read is not None else (None, [], None, "")
         entry = self.entries.get(file.stem)
         if again is None or entry is None or again.full != entry.full:
@@ -612,26 +629,32 @@ def _is_article_page(output: Output) -> bool:
     return isinstance(context, Deferred) and context.function is page_plan.article_context
 
 
-def _with_bodies(outputs: list[Output], made: set[str], whole) -> list[Output]:
-    """`outputs`, each article page among `made` given its article whole (see Article.body_html)."""
-    apart = {n: output.page.context.args for n, output in enumerate(outputs)
-             if output.path in made and _is_article_page(output) and output.page.context.args[1].body_html is None}
-    if not apart:
-        return outputs
-    found = whole([article for _, article in apart.values()])
-    outputs = list(outputs)
-    for n, (ix, article) in apart.items():
-        page = outputs[n].page
-        outputs[n] = dataclasses.replace(outputs[n], page=Page(page.path, page.template,
-                                                               Deferred(page_plan.article_context, ix,
-                                                                        found[article.slug])))
-    return outputs
+def _with_bodies(order: list[int], outputs: list[Output], apart: set[int], whole) -> Iterator:
+    """Each n of `order`, or for an article page among `apart` (n, its article's body), the bodies read
+    as the pages are handed out, a batch at a time: a build that makes every article page (a new
+    template) never holds every body (~250 MB at 10,000 articles)."""
+    for start in range(0, len(order), _BODY_BATCH):
+        batch = order[start:start + _BODY_BATCH]
+        found = whole([outputs[n].page.context.args[1] for n in batch if n in apart])
+        for n in batch:
+            if n in apart:
+                article = found[outputs[n].page.context.args[1].slug]
+                yield n, (article.body_html, article.paragraphs)
+            else:
+                yield n
 
 
-def _build_nth(state, n: int):
+def _build_nth(state, item):
     builder, outputs = state
+    n, body = item if isinstance(item, tuple) else (item, None)
+    output = outputs[n]
+    if body is not None:
+        ix, article = output.page.context.args
+        article = dataclasses.replace(article, body_html=body[0], paragraphs=body[1])
+        page = Page(output.page.path, output.page.template, Deferred(page_plan.article_context, ix, article))
+        output = dataclasses.replace(output, page=page)
     try:
-        return builder.build(outputs[n])
+        return builder.build(output)
     except BriefingError as error:  # exceptions cross processes by their arguments alone: keep the diagnostics
         return ("error", type(error), str(error), error.diagnostics)
 
@@ -641,15 +664,16 @@ def build_outputs(outputs: list[Output], builder: OutputBuilder, jobs: int,
     """Make every planned file; the pages that must be rendered are spread over `jobs` processes.
     `whole`: ArticleCache.whole, for the article pages to be made of an article loaded without its body."""
     result = RenderResult()
-    work = [o for o in outputs if builder.usable(o.path) is None or builder.previous[o.path].key != o.key
-            or builder.verify]
-    if whole is not None:
-        outputs = _with_bodies(outputs, {o.path for o in work}, whole)
+    work = {o.path for o in outputs if builder.usable(o.path) is None or builder.previous[o.path].key != o.key
+            or builder.verify}
     jobs = jobs if len(work) >= _PARALLEL_RENDER_MIN else 1
     # The large files (the summary, timeline, leader, topic and list pages, feeds and data) first, so
     # that no process is left with one big page at the end while the others are idle.
     order = sorted((n for n, o in enumerate(outputs) if not o.here), key=lambda n: (_is_article_page(outputs[n]), n))
-    made = parallel_map(_build_nth, (builder, outputs), order, jobs, chunksize=4)
+    apart = {n for n in order if whole is not None and outputs[n].path in work and _is_article_page(outputs[n])
+             and outputs[n].page.context.args[1].body_html is None}
+    made = parallel_map(_build_nth, (builder, outputs), _with_bodies(order, outputs, apart, whole), jobs,
+                        chunksize=4, count=len(order))
     builder.writer.claim(outputs[n].path for n in order)
     made += [_build_nth((builder, outputs), n) for n, o in enumerate(outputs) if o.here]
     by_path = {}

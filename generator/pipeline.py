@@ -30,6 +30,7 @@ from .data_export import DataExport
 from .incremental import Engine, Keys, OutputBuilder, PreviewMemory, build_outputs, data_key, plan_outputs
 from .model import Briefing
 from .pages import plan_pages
+from .parallel import return_freed_memory
 from .render import Renderer
 from .search import index_site, refresh_index
 from .sources import load_content
@@ -72,6 +73,7 @@ def _collector_off(freeze: bool):
     finally:
         if freeze:
             gc.freeze()
+            return_freed_memory()
         if collecting:
             gc.enable()
 

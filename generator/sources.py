@@ -48,8 +48,10 @@ def load_content(project: Path, report: Report,
         raise ContentError(f"{content}: no content directory")
     root = content.resolve()
 
-    def read(path: str, rel: str, link: bool) -> SourceFile | None:
-        """`path`: the file's path; `rel`: what messages call it; `link`: whether it is a symbolic link."""
+    def read(path: str, rel: str, link: bool, remember_text: bool = True) -> SourceFile | None:
+        """`path`: the file's path; `rel`: what messages call it; `link`: whether it is a symbolic link;
+        `remember_text`: whether `known` keeps the text (an article's is not needed again: its parse
+        is found by its stamp, and 10,000 texts are ~140 MB)."""
         if link and not Path(path).resolve().is_relative_to(root):
             report.error(rel, 0, 0,
                          "this file is a symbolic link to a place outside content/; copy the file in instead")
@@ -64,7 +66,7 @@ def load_content(project: Path, report: Report,
             return known[rel][1]
         file = _read(path, unread_file(rel, stamp), report)
         if file is not None and known is not None:
-            known[rel] = (stamp, file)
+            known[rel] = (stamp, file if remember_text else unread_file(rel, stamp))
         return file
 
     def listing(folder: str, suffixes) -> tuple[SourceFile, ...]:
@@ -97,7 +99,7 @@ def load_content(project: Path, report: Report,
                 report.error(rel, 0, 0, f"'{stem}' is already given by {seen[stem.lower()]}; each id must be unique")
                 continue
             seen[stem.lower()] = rel
-            loaded = read(entry.path, rel, entry.is_symlink())
+            loaded = read(entry.path, rel, entry.is_symlink(), folder != "articles")
             if loaded:
                 files.append(loaded)
         return tuple(files)

@@ -553,6 +553,32 @@ def test_a_parallel_build_equals_a_single_process_build(tmp_path, monkeypatch):
     assert_same_as_clean(project, tmp_path / "two")
 
 
+
+def test_an_article_changed_behind_a_parallel_builds_back_stops_it_by_name(tmp_path, monkeypatch):
+    """Worker processes render article pages with bodies read back from the cache as the pages are
+    handed out. A body the cache lost whose file changed without its stamp changing (same size, same
+    modification time) cannot be made again as it was: the build stops, naming the file, and the
+    site stays as it was."""
+    monkeypatch.setenv("BRIEFING_JOBS", "2")
+    project, out = many_articles(tmp_path / "p", 90), tmp_path / "site"
+    build(project, out)
+    before = site_files(out)
+    path = project / "content/articles/a-042.md"
+    (db_path,) = (project / CACHE_DIR).glob("cache-*.sqlite")
+    with sqlite3.connect(db_path) as db:
+        db.execute("UPDATE parses SET body = x'00' WHERE path LIKE '%a-042.md'")
+    db.close()
+    stamp = path.stat()
+    text = path.read_text(encoding="utf-8")
+    with open(path, "r+", encoding="utf-8") as f:  # same inode, same size
+        f.write(text.replace("Leaders meet 42", "Leaders MEET 42"))
+    os.utime(path, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+    EDITS["template"](project)  # every article page made again
+    with pytest.raises(ContentError, match=r"content/articles/a-042\.md changed while the site was being built"):
+        build(project, out)
+    assert site_files(out) == before
+
+
 # --- The plan, and the behaviour-preserving speed-ups it relies on -----------------------------------
 
 def test_the_deferred_plan_is_the_plan(tmp_path):
