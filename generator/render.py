@@ -19,6 +19,10 @@ import jinja2.meta
 from .errors import ContentError, Diagnostic
 from .urls import absolute, file_of, relative
 
+# A rendered piece longer than this many characters is encoded (and written) in pieces this long, so
+# that no copy of it is made whole.
+_SLICE = 1 << 16
+
 
 def builtin_templates() -> Path:
     """The built-in templates: inside the installed package, or templates/ of a source checkout."""
@@ -193,6 +197,12 @@ class Renderer:
             pieces = template.generate(context, page=page.path, url=url, asset=asset, abs_url=abs_url)
             batch: list[str] = []
             for piece in pieces:
+                if len(piece) > _SLICE:  # the timeline's JSON-LD, its overview: encoded a slice at a time
+                    yield "".join(batch).encode("utf-8")
+                    batch = []
+                    for start in range(0, len(piece), _SLICE):
+                        yield piece[start:start + _SLICE].encode("utf-8")
+                    continue
                 batch.append(piece)
                 if len(batch) >= 4096:
                     yield "".join(batch).encode("utf-8")
