@@ -8,7 +8,7 @@ build deletes the old file. The cache is only ever a shortcut: deleting the
 folder (or any part of it) makes the next build a full one, never a wrong one.
 
 Tables
-  parses   path → (key, entry, probe) one article's parse (see incremental.ArticleCache)
+  parses   path → (key, entry, probe) one article's parse (see article_cache.ArticleCache)
   outputs  (out, path) → record      one site file as the last build wrote it (see incremental.OutputRecord)
   state    name → value              small values: leader-name maps, the no-op fingerprint
   fragments key → text               pieces of data/briefing.json (see data_export.DataExport)

@@ -47,9 +47,9 @@ _EMPTY = Briefing(title="", description="", language="en", timezone="UTC", base_
 class DataExport:
     """Makes data/briefing.json from cached item texts (see above), streamed a piece at a time.
 
-    `entries`: this build's parse entries by article slug (incremental.ParseEntry: its `full` digest,
+    `entries`: this build's parse entries by article slug (article_cache.ParseEntry: its `full` digest,
     and its items' texts when parsed in this build); `event_keys`: each merged event's dependency key;
-    `whole`: articles loaded without their body, whole, by slug (incremental.ArticleCache.whole): an
+    `whole`: articles loaded without their body, whole, by slug (article_cache.ArticleCache.whole): an
     item whose text is not stored is made of the whole article."""
 
     def __init__(self, cache: BuildCache | None, entries: dict, event_keys: dict[str, bytes],

@@ -119,7 +119,7 @@ class Article:
     language: str
     summary: tuple[str, ...]  # key points as inline HTML
     # Both None in an article loaded from the build cache, which keeps them apart until a page that
-    # shows them is made (incremental.ArticleCache.whole): most of an article's memory.
+    # shows them is made (article_cache.ArticleCache.whole): most of an article's memory.
     body_html: str | None
     paragraphs: tuple[Paragraph, ...] | None
     mentions: tuple[str, ...]  # leader ids, in order of first mention

@@ -65,7 +65,8 @@ def _collector_off(freeze: bool):
     throughout, a cold build at 10,000 articles peaked 200 MB higher). `freeze`: what was made is
     frozen first (gc.freeze), so that neither the first collection after loading (which would scan
     all of it, as the youngest generation: 0.8 s at 10,000 articles) nor any later one, in this
-    process or its forked workers, scans it; the caller unfreezes it when the build is over."""
+    process or its forked workers, scans it, and what loading freed is handed back to the system
+    before workers are forked; the caller unfreezes it when the build is over."""
     collecting = gc.isenabled()
     gc.disable()
     try:

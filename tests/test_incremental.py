@@ -451,10 +451,10 @@ def test_an_alias_edit_reparses_only_the_articles_it_can_change(tmp_path, monkey
     project, out = fresh_project(tmp_path), tmp_path / "site"
     build(project, out)
     parsed = []
-    import generator.incremental as incremental
+    import generator.article_cache as article_cache
 
-    original = incremental.parse_recorded
-    monkeypatch.setattr(incremental, "parse_recorded", lambda ctx, f: parsed.append(f.path) or original(ctx, f))
+    original = article_cache.parse_recorded
+    monkeypatch.setattr(article_cache, "parse_recorded", lambda ctx, f: parsed.append(f.path) or original(ctx, f))
     EDITS["alias"](project)  # 'Minister of Sudland' stands only in vik-answers and quiet-day
     build(project, out)
     assert sorted(parsed) == ["content/articles/quiet-day.md", "content/articles/vik-answers.md"]

@@ -1,0 +1,322 @@
+"""Articles parsed once: the first layer of the incremental build (see incremental.py).
+
+An article's parse is cached under a key of its file's text and everything
+parsing reads from the rest of the briefing that is cheap to name (the site's
+time zone, language, topic ids and allow_raw_html). What parsing reads from
+the leaders is *recorded* while it runs: which leader ids it asked about,
+whose names it put on quotes, and every text it searched for mentions. A
+cached parse is reused while those ids still exist, those names are unchanged
+and no leader name that was added, removed or given to another leader occurs
+in the recorded texts; so a new alias reparses only the articles where it
+stands. Warnings are stored with the parse and reported again; a parse with
+errors is never stored.
+
+A parse is held, stored and loaded without its article's body (see
+Article.body_html): the bodies are read back only for the pages that show
+them (`ArticleCache.whole`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .article import Context, ParsedArticle, parse_article
+from .cache import BuildCache, digest, value_digest
+from .data_export import article_fragments, joined_fragments
+from .errors import ContentError, Diagnostic, Report
+from .model import Article
+from .parallel import parallel_iter
+from .sources import SourceFile, read_source
+from .text import MentionFinder
+
+_PARALLEL_PARSE_MIN = 64  # fewer misses than this parse faster than a pool starts
+
+
+@dataclass
+class ParseEntry:
+    """One article's cached parse and what it depended on (the texts searched for mentions, its
+    "probe", is stored beside it: it is read only after a change of leader names)."""
+
+    parsed: ParsedArticle
+    warnings: tuple[Diagnostic, ...]
+    asked_ids: frozenset[str]  # leader ids looked up (each was there)
+    speakers: tuple[tuple[str, str | None], ...]  # (leader id, name put on its quotes)
+    names: bytes  # digest of the name -> leader map it was made with
+    head: bytes  # digest of everything but the body: what pages other than its own can show
+    full: bytes  # digest of the whole parse
+    # Its item and its quotes' items in data/briefing.json (DataExport); kept in the cache's fragments
+    # table under b"a" + full, and None here once stored there.
+    data: tuple[str, tuple[str, ...]] | None
+
+
+class _RecordingFinder(MentionFinder):
+    """The briefing's mention finder, noting every text it is asked to search."""
+
+    def __init__(self, finder: MentionFinder):  # shares the finder's compiled pattern (no super().__init__)
+        self.names, self.pattern, self.seen = finder.names, finder.pattern, []
+
+    def finditer(self, text: str):
+        self.seen.append(text)
+        return super().finditer(text)
+
+
+class _AskedIds(frozenset):
+    """The set of leader ids, noting which ids were looked up."""
+
+    def __contains__(self, item) -> bool:
+        self.asked.add(item)
+        return frozenset.__contains__(self, item)
+
+
+class _AskedLeaders(dict):
+    """The leaders by id, noting which were looked up (for the names shown on quotes)."""
+
+    def get(self, key, default=None):
+        self.asked.add(key)
+        return dict.get(self, key, default)
+
+    def __getitem__(self, key):
+        self.asked.add(key)
+        return dict.__getitem__(self, key)
+
+
+def _parse_settings(ctx: Context) -> tuple:
+    """What parsing an article reads of the site settings."""
+    settings = ctx.settings
+    return (settings.timezone, settings.language, tuple(t.id for t in settings.topics),
+            bool(dict(settings.extras).get("allow_raw_html")))
+
+
+def names_digest(finder: MentionFinder) -> bytes:
+    return digest(tuple(sorted(finder.names.items())))
+
+
+def parse_recorded(ctx: Context, file: SourceFile) -> tuple[ParsedArticle | None, list[Diagnostic],
+                                                             ParseEntry | None, str]:
+    """Parse one article, recording what it read of the leaders; the entry is None when it has errors."""
+    finder = _RecordingFinder(ctx.finder)
+    ids = _AskedIds(ctx.leader_ids)
+    ids.asked = set()
+    leaders = _AskedLeaders(ctx.leaders)
+    leaders.asked = set()
+    report = Report()
+    parsed = parse_article(file, Context(ctx.settings, leaders, ids, finder), report)
+    if parsed is None or report.errors:
+        return parsed, report.diagnostics, None, ""
+    article = parsed.article
+    head = value_digest((dataclasses.replace(article, body_html="", paragraphs=()), parsed.events))
+    seen = finder.seen
+    longest = max(seen, key=len, default="")
+    probe = "\0".join([longest, *(text for text in dict.fromkeys(seen) if text not in longest)])
+    entry = ParseEntry(parsed, tuple(report.diagnostics), frozenset(ids.asked),
+                       tuple(sorted((who, _name(ctx, who)) for who in leaders.asked)),
+                       names_digest(ctx.finder), head, value_digest(parsed), article_fragments(article))
+    return parsed, report.diagnostics, entry, probe
+
+
+def _without_body(entry: ParseEntry) -> ParseEntry:
+    """The entry as the cache keeps it: the article's body apart (see Article.body_html)."""
+    article = dataclasses.replace(entry.parsed.article, body_html=None, paragraphs=None)
+    return dataclasses.replace(entry, parsed=dataclasses.replace(entry.parsed, article=article))
+
+
+def _parse_nth(state, n: int):
+    """Parse the nth file. `to_store`: the parse comes back as the cache's rows (entry without its
+    body, body, data export item): the build's process stores them and holds the parse as a later
+    build loads it, without its body (see Article.body_html). A cold build thus neither holds every
+    body (~250 MB at 10,000 articles) nor hands them all to each worker it forks, and unpickles no
+    body."""
+    ctx, files, to_store = state
+    parsed, diagnostics, entry, probe = parse_recorded(ctx, files[n])
+    if entry is None or not to_store:
+        return parsed, diagnostics, entry, probe, None
+    text, entry.data = joined_fragments(entry.data), None
+    whole = entry.parsed.article
+    rows = (pickle.dumps(_without_body(entry), protocol=5),
+            pickle.dumps((whole.body_html, whole.paragraphs), protocol=5), text)
+    return None, diagnostics, None, probe, rows
+
+
+def _name(ctx: Context, leader_id: str) -> str | None:
+    leader = ctx.leaders.get(leader_id)
+    return leader.name if leader else None
+
+
+@dataclass
+class ParseMemory:
+    """Parses kept in memory between the builds of one process (`briefing serve`'s build process
+    lives as long as the preview): path -> (key, entry), and path -> (stamp, key) so that a file
+    the loader found unchanged (by its stamp, as sources.load_content does) is not digested again
+    (the file itself is not kept: at 10,000 articles their texts are ~150 MB). Entries are
+    immutable values named by their key, so one found here is as good as one read from the cache."""
+
+    entries: dict[str, tuple[bytes, ParseEntry]] = field(default_factory=dict)
+    keys: dict[str, tuple[tuple, tuple, bytes]] = field(default_factory=dict)
+    # path -> (the file's stamp, a digest of its text): what a file that was not read is keyed by.
+    texts: dict[str, tuple[tuple | None, bytes]] = field(default_factory=dict)
+    # path -> (the names its entry was made with, the entry's digest, the names under which it was
+    # found still good): after an alias edit, each entry's recorded texts are searched once, not at
+    # every build.
+    confirmed: dict[str, tuple[bytes, bytes, bytes]] = field(default_factory=dict)
+
+    def key(self, file: SourceFile, ctx: Context) -> bytes:
+        settings = _parse_settings(ctx)
+        known = self.keys.get(file.path)
+        if known is not None and file.stamp is not None and known[0] == file.stamp and known[1] == settings:
+            return known[2]
+        key = digest("article", file.path, self._text_digest(file), *settings)
+        if file.stamp is not None:
+            self.keys[file.path] = (file.stamp, settings, key)
+        return key
+
+    def _text_digest(self, file: SourceFile) -> bytes:
+        if file.text is None:  # not read: unchanged since the build that left its digest here
+            return self.texts[file.path][1]
+        text = hashlib.blake2b(file.text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        self.texts[file.path] = (file.stamp, text)
+        return text
+
+    def keep_only(self, paths: set[str]) -> None:
+        for table in (self.entries, self.keys, self.confirmed, self.texts):
+            for path in table.keys() - paths:
+                del table[path]
+
+
+class ArticleCache:
+    """Parses articles through the build cache; `parse_articles` is what `assemble` calls."""
+
+    def __init__(self, project: Path, cache: BuildCache | None, jobs: int, memory: ParseMemory):
+        self.project, self.cache, self.jobs = project, cache, jobs
+        self.kept = memory
+        self.memory = memory.entries
+        self.stored = cache.parse_keys() if cache else {}  # path -> key
+        self.name_maps: dict[bytes, dict[str, str]] = (cache.get_state("name-maps") if cache else None) or {}
+        self.entries: dict[str, ParseEntry | None] = {}  # slug -> this build's entry (None: has errors)
+        self.parsed_count = 0
+        self.files: list[SourceFile] = []
+        self._by_slug: dict[str, SourceFile] = {}
+        self.ctx: Context | None = None
+
+    def parse_articles(self, files, ctx: Context, report: Report) -> list[ParsedArticle | None]:
+        # Held without their texts (~140 MB at 10,000 articles): one is read again if its body is needed.
+        self.files = [file if file.text is None else dataclasses.replace(file, text=None) for file in files]
+        self._by_slug = {file.stem: file for file in self.files}
+        self.ctx = ctx
+        current = names_digest(ctx.finder)
+        self.name_maps[current] = dict(ctx.finder.names)
+        keys = [self.kept.key(file, ctx) for file in files]
+        self._load([f.path for f, k in zip(files, keys) if self.stored.get(f.path) == k
+                    and self.memory.get(f.path, (None,))[0] != k])
+        deltas: dict[bytes, set[str] | None] = {}
+        results: list = [None] * len(files)
+        misses = []
+        for n, (file, key) in enumerate(zip(files, keys)):
+            known = self.memory.get(file.path)
+            entry = known[1] if known and known[0] == key else None
+            if entry is not None and self._still_valid(file.path, entry, ctx, current, deltas):
+                results[n] = (entry.parsed, list(entry.warnings), entry)
+            else:
+                misses.append((n, file, key))
+        misses = self._read(misses, report)
+        self.parsed_count = len(misses)
+        jobs = self.jobs if len(misses) >= _PARALLEL_PARSE_MIN else 1
+        parsed = parallel_iter(_parse_nth, (ctx, [file for _, file, _ in misses], self.cache is not None),
+                               range(len(misses)), jobs, chunksize=8)
+        rows, fragments = [], {}
+        for (n, file, key), (article, diagnostics, entry, probe, made) in zip(misses, parsed):
+            if made is not None:  # stored now, a batch at a time, rather than held until the build ends
+                entry_blob, body_blob, text = made
+                entry = pickle.loads(entry_blob)
+                article = entry.parsed
+                rows.append((file.path, key, entry_blob, body_blob, probe))
+                fragments[b"a" + entry.full] = text
+                if len(rows) >= 500:
+                    self.cache.save_parses(rows, fragments)
+                    rows, fragments = [], {}
+            results[n] = (article, diagnostics, entry)
+            if entry is not None:
+                self.memory[file.path] = (key, entry)
+        if rows:
+            self.cache.save_parses(rows, fragments)
+        out = []
+        for file, (article, diagnostics, entry) in zip(files, results):
+            report.diagnostics.extend(diagnostics)
+            self.entries[file.stem] = entry
+            out.append(article)
+        return out
+
+    def whole(self, articles: list[Article]) -> dict[str, Article]:
+        """Those of `articles` loaded without their body (see Article.body_html), whole, by slug: the
+        body read from the cache, or, should the cache have lost it, the file parsed again."""
+        apart = {article.slug: article for article in articles if article.body_html is None}
+        if not apart:
+            return {}
+        stored = self.cache.bodies([self._by_slug[slug].path for slug in apart]) if self.cache else {}
+        found = {}
+        for slug, article in apart.items():
+            try:
+                body_html, paragraphs = pickle.loads(stored[self._by_slug[slug].path])
+                found[slug] = dataclasses.replace(article, body_html=body_html, paragraphs=paragraphs)
+            except Exception:  # not there or damaged: any exception unpickling can raise
+                found[slug] = self._parse_again(self._by_slug[slug])
+        return found
+
+    def _parse_again(self, file: SourceFile) -> Article:
+        read = read_source(self.project, file, Report())
+        parsed, _, again, _ = parse_recorded(self.ctx, read) if read is not None else (None, [], None, "")
+        entry = self.entries.get(file.stem)
+        if again is None or entry is None or again.full != entry.full:
+            raise ContentError(f"{file.path} changed while the site was being built; build again", [])
+        return parsed.article
+
+    def _read(self, misses: list[tuple[int, SourceFile, bytes]], report: Report) -> list:
+        """The files to parse, each with its text: those the build did not read (see Engine.known_sources),
+        read now. One that cannot be read is left out, with its problem in `report`."""
+        read = []
+        for n, file, key in misses:
+            file = read_source(self.project, file, report)
+            if file is not None:
+                read.append((n, file, key))
+        return read
+
+    def _load(self, paths: list[str]) -> None:
+        if self.cache and paths:
+            def take(path: str, blob: bytes) -> None:
+                self.memory[path] = (self.stored[path], pickle.loads(blob))
+            self.cache.parse_entries(paths, take)
+
+    def _still_valid(self, path: str, entry: ParseEntry, ctx: Context, current: bytes, deltas: dict) -> bool:
+        if not entry.asked_ids <= ctx.leader_ids:
+            return False
+        if any(_name(ctx, who) != name for who, name in entry.speakers):
+            return False
+        if entry.names == current or self.kept.confirmed.get(path) == (entry.names, entry.full, current):
+            return True
+        if entry.names not in deltas:
+            old = self.name_maps.get(entry.names)
+            now = ctx.finder.names
+            deltas[entry.names] = None if old is None else \
+                {name for name in old.keys() | now.keys() if old.get(name) != now.get(name)}
+        delta = deltas[entry.names]
+        if delta is None:
+            return False
+        probe = self.cache.probe(path) if self.cache else None
+        if probe is None or any(name in probe for name in delta):
+            return False
+        self.kept.confirmed[path] = (entry.names, entry.full, current)
+        return True
+
+    def to_store(self, files) -> tuple[list[str], dict]:
+        """(paths to drop, name maps still referenced) for BuildCache.save; new parses are stored as made.
+
+        An entry checked against newer leader names keeps the digest of the names it was made
+        with (rewriting every entry after an alias edit would cost more than the check)."""
+        present = {file.path for file in files}
+        dropped = [path for path in self.stored if path not in present]
+        self.kept.keep_only(present)
+        in_use = {e.names for e in self.entries.values() if e is not None}
+        return dropped, {k: v for k, v in self.name_maps.items() if k in in_use}
