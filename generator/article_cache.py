@@ -202,7 +202,7 @@ class ArticleCache:
         self.ctx: Context | None = None
 
     def parse_articles(self, files, ctx: Context, report: Report) -> list[ParsedArticle | None]:
-        # Held without their texts (~140 MB at 10,000 articles): one is read again if its body is needed.
+        # Held without their texts (~150 MB at 10,000 articles): one is read again if its body is needed.
         self.files = [file if file.text is None else dataclasses.replace(file, text=None) for file in files]
         self._by_slug = {file.stem: file for file in self.files}
         self.ctx = ctx

@@ -51,7 +51,7 @@ def load_content(project: Path, report: Report,
     def read(path: str, rel: str, link: bool, remember_text: bool = True) -> SourceFile | None:
         """`path`: the file's path; `rel`: what messages call it; `link`: whether it is a symbolic link;
         `remember_text`: whether `known` keeps the text (an article's is not needed again: its parse
-        is found by its stamp, and 10,000 texts are ~140 MB)."""
+        is found by its stamp, and 10,000 texts are ~150 MB)."""
         if link and not Path(path).resolve().is_relative_to(root):
             report.error(rel, 0, 0,
                          "this file is a symbolic link to a place outside content/; copy the file in instead")
