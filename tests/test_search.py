@@ -551,6 +551,8 @@ def test_an_index_made_over_an_earlier_one_is_the_index_made_afresh(bundled_site
     (index / "shards/3" / STAMP).unlink()  # one without its stamp, as a killed build leaves it
     (index / "shards/99").mkdir()  # and one the plan does not have
     (index / "shards/99/pagefind-entry.json").write_text("{}")
+    (index / ".replaced/tmp1").mkdir(parents=True)  # what a killed build set aside
+    (index / ".replaced/tmp1/pagefind-entry.json").write_text("{}")
     page = staging / "articles/a-06/index.html"
     text = page.read_text()
     page.unlink()  # a page made anew, as the writer makes it
