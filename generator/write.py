@@ -20,7 +20,9 @@ site before last, not a folder and a link for each of the site's files (and
 deleting as many after the swap): at 10,000 articles, ~10,000 folders and
 ~96,000 files, about four seconds on a slow file system. What the spare holds
 is never trusted: it is listed afresh (names and inodes, from the directory
-entries) when the build takes it.
+entries) when the build takes it. What the build replaces or removes of it is
+moved aside (`.NAME.replaced-<pid>`) and deleted once the new site is in place
+(see SiteWriter._set_aside).
 
 The preview (`briefing serve`) writes its own output folder `in_place`: the
 files a build changed are made in the staging directory as above, then each is
@@ -47,6 +49,7 @@ from typing import Iterable
 
 _STAGING = ".{name}.building-"
 _RETIRED = ".{name}.previous-"
+_REPLACED = ".{name}.replaced-"
 _RENAME_EXCHANGE = 2
 
 
@@ -66,6 +69,7 @@ class SiteWriter:
         self._held: dict[str, int] = {}
         self._empty: list[str] = []  # its empty folders
         self._from_spare = False
+        self._replaced = 0  # files set aside by this process (see _set_aside)
         if self.spare is not None and self.spare.is_dir():
             try:
                 os.rename(self.spare, self.staging)  # onto the empty directory mkdtemp made
@@ -80,7 +84,7 @@ class SiteWriter:
         """A new file at `path` in the staging directory, open for writing bytes."""
         target = self._target(path)
         if self._held.pop(path, None) is not None:
-            os.unlink(target)  # the spare's file may be a link to a file of the live site: never write into it
+            self._set_aside(target)  # the spare's file may be a link to a file of the live site: never write into it
         try:
             return open(target, "xb")
         except (FileExistsError, IsADirectoryError):
@@ -99,7 +103,7 @@ class SiteWriter:
             return
         target = self._target(path)
         if held is not None:
-            os.unlink(target)
+            self._set_aside(target)
         try:
             link_or_copy(self.out / path, target)
         except FileExistsError:
@@ -110,7 +114,7 @@ class SiteWriter:
 
     def discard(self, path: str) -> None:
         """Remove a file this build wrote (its bytes turned out to equal the previous site's)."""
-        os.unlink(self.staging / path)
+        self._set_aside(self.staging / path)
 
     def link_tree(self, folder: str) -> bool:
         """Take a whole folder of the previous site over; False when the previous site has none."""
@@ -166,7 +170,7 @@ class SiteWriter:
         for n in range(1, len(parts)):
             folder = "/".join(parts[:n])
             if self._held.pop(folder, None) is not None:
-                os.unlink(self.staging / folder)
+                self._set_aside(self.staging / folder)
         target = self.staging / path
         if target.is_dir() and not target.is_symlink():
             shutil.rmtree(target)
@@ -180,20 +184,34 @@ class SiteWriter:
         (only an in-place commit needs telling; a swapped-in site never had them)."""
         if self.in_place:
             self._move_in(gone)
-            return
-        self._drop_unclaimed()
-        os.chmod(self.staging, 0o755)
-        replace_dir(self.staging, self.out,
-                    self.out.parent / (_RETIRED.format(name=self.out.name) + self.staging.name.rsplit("-", 1)[-1]),
-                    keep=self.spare)
+        else:
+            self._drop_unclaimed()
+            os.chmod(self.staging, 0o755)
+            replace_dir(self.staging, self.out,
+                        self.out.parent / (_RETIRED.format(name=self.out.name) + self.staging.name.rsplit("-", 1)[-1]),
+                        keep=self.spare)
+        _drop_replaced(self.out)
+
+    def _set_aside(self, target: Path) -> None:
+        """Move a file out of the staging directory, to be deleted once the new site is in place: on
+        ext4, files created right after as many were deleted took ~7 times as long to create, and a
+        build that starts from a spare replaces files throughout. Each process of a build (render
+        workers too) has a folder of its own beside the output."""
+        trash = self.out.parent / (_REPLACED.format(name=self.out.name) + str(os.getpid()))
+        if trash not in self._folders:
+            trash.mkdir(exist_ok=True)
+            self._folders.add(trash)
+        self._replaced += 1
+        os.rename(target, trash / str(self._replaced))
 
     def _drop_unclaimed(self) -> None:
         """Remove what the spare left that the new site does not have, and the folders left empty."""
         folders = set(self._empty)
         for path in self._held:
             # A worker may have cleared it away already (see _clear_way), or made a folder there.
-            with contextlib.suppress(FileNotFoundError, IsADirectoryError, NotADirectoryError):
-                os.unlink(self.staging / path)
+            with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+                if not stat.S_ISDIR(os.lstat(self.staging / path).st_mode):
+                    self._set_aside(self.staging / path)
             folders.add(path.rpartition("/")[0])
         for folder in sorted(folders, key=lambda folder: folder.count("/"), reverse=True):
             if folder:
@@ -215,6 +233,7 @@ class SiteWriter:
     def abort(self) -> None:
         """Drop the unfinished site; with a spare, keep it as the spare (whatever it holds, the next
         build lists it afresh, and no file of it was ever written in place)."""
+        _drop_replaced(self.out)
         if self.spare is not None:
             with contextlib.suppress(OSError):
                 _keep_as(self.staging, self.spare)
@@ -243,6 +262,12 @@ def _inventory(root: Path, prefix: str = "") -> tuple[dict[str, int], list[str]]
 
     walk(str(root), prefix)
     return files, empty
+
+
+def _drop_replaced(out: Path) -> None:
+    """Delete what the processes of a build into `out` set aside (see SiteWriter._set_aside)."""
+    for trash in out.parent.glob(_REPLACED.format(name=out.name) + "*"):
+        shutil.rmtree(trash, ignore_errors=True)
 
 
 def _keep_as(folder: Path, keep: Path) -> None:
@@ -335,7 +360,9 @@ _NO_LINKS = {errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP, errno.EOPNOT
 
 
 def recover(out: Path) -> None:
-    """Clean up after a build that was killed: drop its staging directory, restore a retired site."""
+    """Clean up after a build that was killed: drop its staging directory and what it set aside,
+    restore a retired site."""
+    _drop_replaced(out)
     for leftover in sorted(out.parent.glob(_STAGING.format(name=out.name) + "*")):
         shutil.rmtree(leftover, ignore_errors=True)
     for retired in sorted(out.parent.glob(_RETIRED.format(name=out.name) + "*")):

@@ -429,6 +429,8 @@ def test_a_build_starts_from_the_site_before_last_and_links_only_what_changed_si
     linked = {"/".join(Path(target).relative_to(tmp_path).parts[1:]) for target in linked}  # in the staging folder
     assert linked and linked <= {path for path in second if first.get(path) != second[path]} \
         | {"leaders/anna-berg/index.html", "feed.xml"}
+    # The files replaced were set aside while the site was made, and are gone now it is in place.
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".site.")]
 
 
 def test_the_search_index_is_made_only_when_pages_changed(tmp_path, _verified_and_without_pagefind):
@@ -551,6 +553,7 @@ def test_a_parallel_build_equals_a_single_process_build(tmp_path, monkeypatch):
         db.unlink()
     build(project, tmp_path / "two")
     assert_same_as_clean(project, tmp_path / "two")
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith((".one.", ".two."))]  # workers' too
 
 
 
