@@ -289,7 +289,8 @@ def _write_bundles(site_dir: Path, briefing: Briefing, plan: _Plan, out: Path, p
     """Write every bundle of the plan into `out`, taking over from `previous` (an index folder) each
     bundle whose key is unchanged; returns how many bundles Pagefind made. `out` may hold an earlier
     index (a site writer's spare, see write.py): a bundle there with the key wanted is kept, the
-    others are removed (never written into: their files may be links to the live site's)."""
+    others are set aside and deleted at the end (never written into: their files may be links to
+    the live site's)."""
     todo = []
     wanted = {bundle.folder for bundle in plan.bundles}
     # What is replaced is set aside and deleted once the new bundles are written: on ext4, files
