@@ -173,7 +173,7 @@ class SiteWriter:
                 self._set_aside(self.staging / folder)
         target = self.staging / path
         if target.is_dir() and not target.is_symlink():
-            shutil.rmtree(target)
+            self._set_aside(target)
             for held in [held for held in self._held if held.startswith(path + "/")]:
                 del self._held[held]
         self._folders.clear()
@@ -193,7 +193,7 @@ class SiteWriter:
         _drop_replaced(self.out)
 
     def _set_aside(self, target: Path) -> None:
-        """Move a file out of the staging directory, to be deleted once the new site is in place: on
+        """Move a file (or a folder) out of the staging directory, to be deleted once the new site is in place: on
         ext4, files created right after as many were deleted took ~7 times as long to create, and a
         build that starts from a spare replaces files throughout. Each process of a build (render
         workers too) has a folder of its own beside the output."""
