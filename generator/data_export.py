@@ -91,6 +91,7 @@ class DataExport:
         yield from out.flush()
         if self.cache:
             self.cache.save_fragments(self.new, [key for key in self.cache.fragment_keys() if key not in self.used])
+            self.new = {}
 
     def _cached(self, wanted: Iterator[tuple[bytes | None, Callable[[], str]]]) -> Iterator[str]:
         """The text of each (key, make) in turn: made this build, stored, or made now (a key of None:
@@ -113,8 +114,13 @@ class DataExport:
             self.used.add(key)
             text = self.new.get(key) or stored.get(key)
             if text is None:
-                text = self.new[key] = make()
+                text = make()
+                if self.cache:
+                    self.new[key] = text
             yield text
+        if len(self.new) >= _UNSAVED_MAX:  # stored as they come rather than held (~70 MB at 10,000 articles)
+            self.cache.save_fragments(self.new, [])
+            self.new = {}
 
     def _articles(self, briefing: Briefing, quotes: bool) -> Iterator[str]:
         def wanted():
@@ -157,6 +163,7 @@ class DataExport:
 
 
 _FRAGMENT_BATCH = 500
+_UNSAVED_MAX = 5000
 
 
 def _stance_runs(stances) -> list[list] | None:

@@ -29,6 +29,7 @@ from .exports import (
     wikidata_url,
 )
 from .model import Article, Briefing, Event, Leader
+from .streamed import Each
 from .urls import article_path, home_path, leader_path, timeline_path
 
 __all__ = ["jsonld_article", "jsonld_event", "jsonld_leader", "jsonld_site", "jsonld_timeline"]
@@ -177,7 +178,8 @@ def jsonld_event(briefing: Briefing, event: Event) -> dict:
 
 
 def jsonld_timeline(briefing: Briefing) -> dict:
-    """The timeline page: a schema.org ItemList of its events, in timeline order."""
+    """The timeline page: a schema.org ItemList of its events, in timeline order (each made as it is
+    written: see streamed.py)."""
     return {
         "@context": CONTEXT,
         "@type": "ItemList",
@@ -185,8 +187,7 @@ def jsonld_timeline(briefing: Briefing) -> dict:
         "url": site_url(briefing, timeline_path()),
         "itemListOrder": "https://schema.org/ItemListOrderAscending",
         "numberOfItems": len(briefing.events),
-        "itemListElement": [
-            {"@type": "ListItem", "position": n, "item": _event(briefing, event)}
-            for n, event in enumerate(briefing.events, start=1)
-        ],
+        "itemListElement": Each(lambda listed: {"@type": "ListItem", "position": listed[0],
+                                                "item": _event(briefing, listed[1])},
+                                list(enumerate(briefing.events, start=1))),
     }

@@ -25,6 +25,7 @@ from markupsafe import Markup
 from .model import Article, Briefing, Leader, Topic
 from .overview import overview
 from .render import Deferred, Page
+from .streamed import Each
 from .urls import article_path, articles_path, leader_path, leaders_path, timeline_path, topic_path, topics_path
 from .jsonld import jsonld_article, jsonld_leader, jsonld_site, jsonld_timeline
 from .views import (SEARCH_KINDS, SEARCH_PATH, Index, article_card, base_path, event_view, feed_of_leader,
@@ -116,7 +117,7 @@ def leader_context(ix: Index, leader: Leader) -> dict:
         "stances": stances,
         "changes": [s for s in history if s["changed_from"]],
         "quotes": [quote_view(q, ix) for q in ix.quotes_of_leader[leader.id]],
-        "events": [event_view(e, ix) for e in ix.events_of_leader[leader.id]],
+        "events": Each(lambda event: event_view(event, ix), ix.events_of_leader[leader.id]),
         "articles": [article_card(a) for a in ix.articles_of_leader[leader.id]],
         "feed": feed_of_leader(leader),
     })
@@ -153,7 +154,7 @@ def topic_context(ix: Index, topic: Topic) -> dict:
     context.update({
         "topic": {"id": topic.id, "title": topic.title, "description": topic.description, "path": topic_path(topic.id)},
         "stances": [stance_entry(s.who, topic.id, ix) for s in current],
-        "events": [event_view(e, ix) for e in events],
+        "events": Each(lambda event: event_view(event, ix), events),
     })
     return context
 

@@ -17,6 +17,7 @@ import jinja2
 import jinja2.meta
 
 from .errors import ContentError, Diagnostic
+from .streamed import dumps, tojson_parts
 from .urls import absolute, file_of, relative
 
 # A rendered piece longer than this many characters is encoded (and written) in pieces this long, so
@@ -95,6 +96,8 @@ class Renderer:
             auto_reload=False,  # one build, one set of templates: no stat() of the template per page
             bytecode_cache=memory,
         )
+        self.env.policies["json.dumps_function"] = dumps  # `tojson` of a view that holds an Each
+        self.env.filters["tojson_parts"] = tojson_parts
         self.assets = self._hash_assets()
         self._template_digests: dict[str, bytes] = {}
 

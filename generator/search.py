@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -57,7 +58,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import Iterator, Mapping
 
 from .cache import value_digest
 from .model import Briefing
@@ -198,7 +199,7 @@ class _Plan:
     config: dict
     bundles: list[_Bundle]  # the main bundle first
     key: str  # over every bundle's key
-    made: dict[str, list[dict]]  # the records made while planning, by owner
+    made: dict[str, str]  # the records made while planning, by owner, as JSON (see _records_of)
 
     def result(self, indexed: int, started: float) -> SearchResult:
         return SearchResult(sum(len(b.pages) for b in self.bundles), indexed == 0, time.perf_counter() - started,
@@ -261,10 +262,10 @@ def _common_inputs(briefing: Briefing) -> bytes:
 
 
 def record_digests(briefing: Briefing, known: Known, common: bytes | None = None
-                   ) -> tuple[dict[str, bytes], dict[str, list[dict]]]:
-    """(owner -> a digest of its records, owner -> its records for those made here). The digests of
-    earlier builds are taken from `known.memo` where what they are made from is unchanged; the rest
-    are made (and remembered in `known.memo`). `common`: _common_inputs(briefing), if at hand."""
+                   ) -> tuple[dict[str, bytes], dict[str, str]]:
+    """(owner -> a digest of its records, owner -> its records as JSON for those made here). The
+    digests of earlier builds are taken from `known.memo` where what they are made from is unchanged;
+    the rest are made (and remembered in `known.memo`). `common`: _common_inputs(briefing), if at hand."""
     common = common or _common_inputs(briefing)
     made_of = known.made_of or {}
     memo = known.memo.records if known.memo.common == common else {}
@@ -274,15 +275,11 @@ def record_digests(briefing: Briefing, known: Known, common: bytes | None = None
             digests[owner] = memo[inputs]
     wanted = frozenset(f"event:{event.id}" for event in briefing.events) | \
         frozenset(f"article:{article.slug}" for article in briefing.articles if article.quotes)
-    missing = wanted - digests.keys()
-    by_owner: dict[str, list[dict]] = {owner: [] for owner in missing}
-    for owner, record in _records(briefing, missing):
-        by_owner[owner].append(record)
-    for owner, records in by_owner.items():
-        digests[owner] = hashlib.blake2b(json.dumps(records, sort_keys=True, ensure_ascii=False).encode(),
-                                         digest_size=16).digest()
+    made = _records_of(briefing, wanted - digests.keys())
+    for owner, records in made.items():
+        digests[owner] = hashlib.blake2b(records.encode(), digest_size=16).digest()
     known.memo = RecordMemo(common, {made_of[owner]: digests[owner] for owner in wanted if owner in made_of})
-    return digests, by_owner
+    return digests, made
 
 
 def _write_bundles(site_dir: Path, briefing: Briefing, plan: _Plan, out: Path, previous: Path | None) -> int:
@@ -311,9 +308,7 @@ def _write_bundles(site_dir: Path, briefing: Briefing, plan: _Plan, out: Path, p
         else:
             todo.append(bundle)
     records = dict(plan.made)
-    missing = {owner for bundle in todo for owner in bundle.owners if owner not in records}
-    for owner, record in _records(briefing, missing):
-        records.setdefault(owner, []).append(record)
+    records.update(_records_of(briefing, {owner for bundle in todo for owner in bundle.owners} - records.keys()))
     run(_index_bundles(site_dir, plan, todo, records, out, cores()))
     shutil.rmtree(replaced, ignore_errors=True)
     # The main bundle's stamp says what the whole index was made from, and which bundles to merge.
@@ -323,15 +318,15 @@ def _write_bundles(site_dir: Path, briefing: Briefing, plan: _Plan, out: Path, p
     return len(todo)
 
 
-async def _index_bundles(site_dir: Path, plan: _Plan, bundles: list[_Bundle], records: dict[str, list[dict]],
+async def _index_bundles(site_dir: Path, plan: _Plan, bundles: list[_Bundle], records: dict[str, str],
                          out: Path, jobs: int) -> None:
     """Run Pagefind over the bundles, `jobs` at a time (each run uses about one core), and write each
     bundle as it comes back. Bundles are independent: the bytes do not depend on which ends first."""
     running = asyncio.Semaphore(jobs)
 
     async def index(bundle: _Bundle) -> None:
-        given = [record for owner in bundle.owners for record in records.get(owner, ())]
-        async with running:
+        async with running:  # the records of the bundles being made, no others, are read back from their JSON
+            given = [record for owner in bundle.owners for record in json.loads(records.get(owner, "[]"))]
             pages, files = await make_index(site_dir, plan.config, bundle.glob, given)
         files, reproducible = make_reproducible({name: data for name, data in files.items() if name not in _UNUSED})
         target = out / bundle.folder
@@ -393,11 +388,21 @@ def _indexed_pages(site_dir: Path) -> list[str]:
     return sorted(found)
 
 
-def _records(briefing: Briefing, owners: frozenset[str] | set[str]) -> list[tuple[str, dict]]:
+def _records_of(briefing: Briefing, owners: frozenset[str] | set[str]) -> dict[str, str]:
+    """owner -> the JSON of its records (a list), for each of `owners`. JSON rather than the records
+    themselves: a cold build at 10,000 articles makes ~75,000 of them, ~200 MB as dicts, ~45 MB as
+    text; and the text is what a record digest is made from."""
+    made = {owner: "[]" for owner in owners}
+    for owner, group in itertools.groupby(_records(briefing, owners), key=lambda record: record[0]):
+        made[owner] = json.dumps([record for _, record in group], sort_keys=True, ensure_ascii=False)
+    return made
+
+
+def _records(briefing: Briefing, owners: frozenset[str] | set[str]) -> Iterator[tuple[str, dict]]:
     """One record per event and per quote of `owners` ('event:<id>', 'article:<slug>' for the quotes of
-    an article: they go with its page), each with its URL from the site's root, its meta and filters."""
+    an article: they go with its page), each with its URL from the site's root, its meta and filters;
+    an owner's records one after the other."""
     ix = Index(briefing)
-    records = []
     for event in briefing.events:
         if f"event:{event.id}" not in owners:
             continue
@@ -409,13 +414,13 @@ def _records(briefing: Briefing, owners: frozenset[str] | set[str]) -> list[tupl
         content = " ".join(part for part in (
             _sentence(view["what"]), _sentence(view["date"]["text"]), _sentence("; ".join(names)),
             _sentence(", ".join(topics)), _sentence(view["note"] or "")) if part)
-        records.append((f"event:{event.id}", {
+        yield f"event:{event.id}", {
             "url": "/" + view["path"],
             "content": content,
             "meta": {"title": view["what"], "kind": "Event",
                      "context": " · ".join(part for part in (view["date"]["text"], ", ".join(leaders)) if part)},
             "filters": {"kind": ["event"], "leader": list(event.who), "topic": list(event.topics)},
-        }))
+        }
     for article in briefing.articles:
         if f"article:{article.slug}" not in owners:
             continue
@@ -427,15 +432,14 @@ def _records(briefing: Briefing, owners: frozenset[str] | set[str]) -> list[tupl
             who = view["leader"]["name"] if view["leader"] else ""
             title = f"“{_shorten(view['text'], QUOTE_TITLE_MAX)}”"
             names = _with_aliases(ix.leaders[quote.who]) if quote.who in ix.leaders else ""
-            records.append((f"article:{article.slug}", {
+            yield f"article:{article.slug}", {
                 "url": "/" + citation["path"],
                 "content": " ".join(part for part in (f"“{view['text']}”", _sentence(names),
                                                       _sentence(citation["article_title"])) if part),
                 "meta": {"title": title, "kind": "Quote",
                          "context": " · ".join(part for part in (who, citation["label"]) if part)},
                 "filters": {"kind": ["quote"], "leader": [quote.who] if view["leader"] else [], "topic": []},
-            }))
-    return records
+            }
 
 
 def _with_aliases(leader) -> str:

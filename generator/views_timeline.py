@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .dates import MONTHS, PRECISION_RANK, EDTF, DateError, parse_edtf
 from .model import Event
+from .streamed import Each
 from .views import Index, date_view, event_view, leader_ref, topic_ref
 
 _MONTH_PRECISIONS = {"second", "minute", "day", "month"}
@@ -57,49 +58,56 @@ def end_of(when: EDTF, tz) -> EDTF | None:
 
 
 def timeline_groups(ix: Index, events: list[Event] | None = None) -> list[dict]:
-    """Years, newest last, each with its year-only events and its months; each entry an event or an end."""
+    """Years, newest last, each with its year-only events and its months; each entry an event or an end
+    (an `Each`: an entry's view is made as the page is written)."""
     briefing = ix.briefing
     tz = _zone(briefing.timezone)
-    entries: list[tuple[tuple, dict, tuple[int, int, int | None]]] = []
+    entries: list[tuple[tuple, tuple[Event, EDTF | None], tuple[int, int, int | None]]] = []
     for seq, event in enumerate(briefing.events if events is None else events):
-        view = event_view(event, ix)
-        view["kind"] = "event"
-        entries.append(((*event.when.sort_key(), 0, seq), view, group_of(event.when)))
+        entries.append(((*event.when.sort_key(), 0, seq), (event, None), group_of(event.when)))
         end = end_of(event.when, tz)
         if end is not None and group_of(end) != group_of(event.when):
-            entries.append(((end.earliest, PRECISION_RANK[end.precision], 1, seq), {
-                "kind": "end",
-                "id": event.id,
-                "anchor": f"event-{event.id}-end",
-                "target": f"event-{event.id}",
-                "what": event.what,
-                "date": date_view(end),
-                "began": _start_text(event.when, tz),
-                "leaders": [ix.leader_refs[w] for w in event.who if w in ix.leader_refs],
-                "topics": [ix.topic_refs[t] for t in event.topics if t in ix.topic_refs],
-                "leader_ids": " ".join(event.who),
-                "topic_ids": " ".join(event.topics),
-            }, group_of(end)))
+            entries.append(((end.earliest, PRECISION_RANK[end.precision], 1, seq), (event, end), group_of(end)))
     entries.sort(key=lambda entry: entry[0])
 
+    def entry_view(entry: tuple[Event, EDTF | None]) -> dict:
+        event, end = entry
+        if end is None:
+            return {**event_view(event, ix), "kind": "event"}
+        return {
+            "kind": "end",
+            "id": event.id,
+            "anchor": f"event-{event.id}-end",
+            "target": f"event-{event.id}",
+            "what": event.what,
+            "date": date_view(end),
+            "began": _start_text(event.when, tz),
+            "leaders": [ix.leader_refs[w] for w in event.who if w in ix.leader_refs],
+            "topics": [ix.topic_refs[t] for t in event.topics if t in ix.topic_refs],
+            "leader_ids": " ".join(event.who),
+            "topic_ids": " ".join(event.topics),
+        }
+
     years: dict[tuple[int, int], dict] = {}
-    for _, view, (year, span, month) in entries:
+    for _, entry, (year, span, month) in entries:
         group = years.get((year, span))
         if group is None:
             group = years[(year, span)] = _year_group(year, span)
-        group["count"] += view["kind"] == "event"
+        group["count"] += entry[1] is None
         if month is None:
-            group["entries"].append(view)
+            group["entries"].append(entry)
             continue
         months = group["months"]
         if month not in months:
             months[month] = {"month": month, "anchor": f"m{year:04d}-{month:02d}",
                              "label": f"{MONTHS[month]} {year:04d}", "name": MONTHS[month], "entries": []}
-        months[month]["entries"].append(view)
+        months[month]["entries"].append(entry)
     out = []
     for key in sorted(years, key=lambda k: (k[0], -k[1])):  # a century or decade before its first year
         group = years[key]
-        group["months"] = [group["months"][m] for m in sorted(group["months"])]
+        group["entries"] = Each(entry_view, group["entries"])
+        group["months"] = [{**month, "entries": Each(entry_view, month["entries"])}
+                           for _, month in sorted(group["months"].items())]
         out.append(group)
     return out
 

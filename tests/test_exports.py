@@ -22,6 +22,7 @@ from generator.exports import DATA_PATH, SITEMAP_PATH, briefing_data, briefing_j
 from generator.feeds import SITE_FEED_PATH, leader_feed, site_feed
 from generator.jsonld import jsonld_article, jsonld_event, jsonld_leader, jsonld_site, jsonld_timeline
 from generator.pipeline import load_briefing
+from generator.streamed import dumps
 from generator.urls import article_path, leader_feed_path, leader_path, timeline_path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -375,7 +376,7 @@ def test_exports_are_deterministic(tmp_path):
         briefing, _ = load_briefing(project)
         out = [site_feed(briefing), briefing_json(briefing), robots(briefing),
                sitemap(briefing, ["", "timeline/", "articles/alice-call/"]),
-               json.dumps([jsonld_site(briefing), jsonld_timeline(briefing)]).encode()]
+               dumps({"site": jsonld_site(briefing), "timeline": jsonld_timeline(briefing)}).encode()]
         out += [leader_feed(briefing, leader) for leader in briefing.leaders]
         return out
 
