@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from datetime import datetime
+from typing import Iterator
 from urllib.parse import quote
 
 from .exports import (
@@ -38,7 +39,7 @@ from .exports import (
 from .model import Article, Briefing, Leader
 from .urls import article_path, home_path, leader_feed_path, leader_path, leaders_path, topics_path
 
-__all__ = ["ATOM_NS", "SITE_FEED_PATH", "leader_feed", "site_feed"]
+__all__ = ["ATOM_NS", "SITE_FEED_PATH", "leader_feed", "leader_feed_parts", "site_feed", "site_feed_parts"]
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -48,6 +49,11 @@ _EPOCH_YEAR = 1970  # for the tag id of a briefing without articles
 
 def site_feed(briefing: Briefing) -> bytes:
     """The site's Atom feed (at SITE_FEED_PATH, 'feed.xml'): every article, newest first."""
+    return b"".join(site_feed_parts(briefing))
+
+
+def site_feed_parts(briefing: Briefing) -> Iterator[bytes]:
+    """site_feed(briefing), an entry at a time (10,000 entries held as one tree took ~60 MB)."""
     return _feed(briefing, briefing.articles, SITE_FEED_PATH, home_path(),
                  briefing.title, briefing.description, briefing.generated_at)
 
@@ -55,6 +61,11 @@ def site_feed(briefing: Briefing) -> bytes:
 def leader_feed(briefing: Briefing, leader: Leader | str) -> bytes:
     """A leader's Atom feed (at urls.leader_feed_path): the articles that mention, quote or give a
     stance to that leader, newest first. `leader` is a Leader or a leader id."""
+    return b"".join(leader_feed_parts(briefing, leader))
+
+
+def leader_feed_parts(briefing: Briefing, leader: Leader | str) -> Iterator[bytes]:
+    """leader_feed(briefing, leader), an entry at a time."""
     if isinstance(leader, str):
         if leader not in briefing.leader_by_id:
             raise KeyError(f"no leader '{leader}' in the briefing")
@@ -94,7 +105,9 @@ def _id(briefing: Briefing, year: int, path: str) -> str:
 
 
 def _feed(briefing: Briefing, articles, path: str, alternate: str, title: str, subtitle: str,
-          updated: datetime | None = None) -> bytes:
+          updated: datetime | None = None) -> Iterator[bytes]:
+    """The feed's bytes in parts: its head, then each entry, indented and serialised on its own as
+    ET.indent and ET.tostring do it for the whole feed."""
     articles = tuple(articles)
     oldest = min((a.published for a in briefing.articles), key=lambda d: d.timestamp(), default=None)
     feed_year = oldest.year if oldest else _EPOCH_YEAR
@@ -112,10 +125,20 @@ def _feed(briefing: Briefing, articles, path: str, alternate: str, title: str, s
     author = ET.SubElement(feed, "author")
     _text(author, "name", briefing.title)
     _text(feed, "generator", "briefing")
-    for article in articles:
-        feed.append(_entry(briefing, article))
     ET.indent(feed, space="  ")
-    return ET.tostring(feed, encoding="utf-8", xml_declaration=True) + b"\n"
+    head = ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+    if not articles:
+        yield head + b"\n"
+        return
+    end = b"\n</feed>"
+    yield head.removesuffix(end) + b"\n  "  # the last child of the head is followed by the entries
+    for n, article in enumerate(articles, start=1):
+        holder = ET.Element("feed")
+        holder.append(entry := _entry(briefing, article))
+        ET.indent(holder, space="  ")  # the entry as a child of the feed ...
+        entry.tail = "\n" if n == len(articles) else "\n  "  # ... and followed by the next one, or </feed>
+        yield ET.tostring(entry, encoding="utf-8")
+    yield end[1:] + b"\n"
 
 
 def _entry(briefing: Briefing, article: Article) -> ET.Element:

@@ -55,7 +55,7 @@ from .cache import BuildCache, code_version, digest, value_digest
 from .errors import BriefingError, ContentError, Diagnostic
 from .data_export import DataExport
 from .exports import DATA_PATH, ROBOTS_PATH, SITE_FEED_PATH, SITEMAP_PATH, robots, sitemap
-from .feeds import leader_feed, site_feed
+from .feeds import leader_feed_parts, site_feed_parts
 from .model import Article, Briefing
 from .parallel import cores, parallel_map
 from .render import Deferred, Page, Renderer, TemplateMemory, builtin_templates
@@ -143,7 +143,7 @@ class Keys:
         self.title = {a.slug: a.title for a in b.articles}
         self.site = digest("site", code_version(), b.title, b.description, b.language, b.timezone, b.base_url,
                            value_digest((b.settings, b.topics)),
-                           tuple(tuple(vars(a.source).values()) for a in b.articles),
+                           tuple(dataclasses.astuple(a.source) for a in b.articles),
                            tuple(sorted((name, path) for name, (path, _) in renderer.assets.items())))
         heads = tuple(head[a.slug] for a in b.articles)
         generated = b.generated_at.isoformat() if b.generated_at else None
@@ -216,10 +216,10 @@ def plan_outputs(briefing: Briefing, keys: Keys, renderer: Renderer, with_data: 
     outputs += [Output(page.output, keys.page(page), page=page) for page in pages]
     # The feeds and the sitemap name leaders without describing them; a leader's feed says their role.
     heads, site = keys.heads_by_name, keys.site
-    outputs.append(Output(SITE_FEED_PATH, digest("feed", site, heads), make=lambda: site_feed(briefing)))
+    outputs.append(Output(SITE_FEED_PATH, digest("feed", site, heads), make=lambda: site_feed_parts(briefing)))
     for leader in briefing.leaders:
         outputs.append(Output(leader_feed_path(leader.id), digest("feed", site, heads, keys.leader[leader.id]),
-                              make=functools.partial(leader_feed, briefing, leader)))
+                              make=functools.partial(leader_feed_parts, briefing, leader)))
     if with_data:
         export = DataExport(keys.cache, keys.articles.entries, keys.event, keys.articles.whole)
         outputs.append(Output(DATA_PATH, data_key(keys), make=lambda: export(briefing), here=True))

@@ -19,7 +19,7 @@ import jsonschema
 import pytest
 
 from generator.exports import DATA_PATH, SITEMAP_PATH, briefing_data, briefing_json, robots, sitemap
-from generator.feeds import SITE_FEED_PATH, leader_feed, site_feed
+from generator.feeds import ATOM_NS, SITE_FEED_PATH, leader_feed, site_feed
 from generator.jsonld import jsonld_article, jsonld_event, jsonld_leader, jsonld_site, jsonld_timeline
 from generator.pipeline import load_briefing
 from generator.streamed import dumps
@@ -220,6 +220,26 @@ def test_leader_feed_selects_articles(small):
     nobody = parse_feed(leader_feed(small, by_id["carol-nobody"]))
     assert nobody.entries == []
     assert nobody.feed.updated == "2025-03-20T08:00:00Z"
+
+
+def test_feeds_written_an_entry_at_a_time_are_the_whole_tree_indented(small, tmp_path):
+    files = small_project()
+    files["content/articles/older-news.md"] = files["content/articles/older-news.md"].replace(
+        "published: 2025-03-01\n", "published: 2025-03-01\nlanguage: de\n")  # an entry with its own xml:lang
+    briefing, _ = load_briefing(write_project(tmp_path / "de", files))
+    feeds = [site_feed(briefing), *(leader_feed(briefing, leader) for leader in briefing.leaders)]
+    assert sum(feed.count(b"<entry") for feed in feeds) > len(feeds)  # one feed at least has several entries
+    assert b'<entry xml:lang="de">' in feeds[0]
+    for feed in feeds:
+        tree = ET.fromstring(feed)
+        for element in tree.iter():  # forget all the whitespace, and indent the feed again, whole
+            element.tag = element.tag.removeprefix(ATOM)
+            element.text = element.text if element.text and element.text.strip() else None
+            element.tail = None
+        tree.attrib = {"xmlns": ATOM_NS, **tree.attrib}
+        ET.indent(tree, space="  ")
+        again = ET.tostring(tree, encoding="utf-8", xml_declaration=True) + b"\n"
+        assert feed == again
 
 
 def test_feed_with_path_only_base_url(tmp_path):
