@@ -491,7 +491,7 @@ def _explain(text: str) -> str:
 # ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EDTF:
     """A parsed EDTF date: a point or an interval. Build it with parse_edtf()."""
 
