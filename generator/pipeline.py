@@ -32,7 +32,7 @@ from .model import Briefing
 from .pages import plan_pages
 from .parallel import return_freed_memory
 from .render import Renderer
-from .search import index_site, refresh_index
+from .search import index_intact, index_site, refresh_index
 from .sources import load_content
 from .urls import SEARCH_INDEX_DIR, leader_feed_path
 from .write import SiteWriter, replace_file
@@ -147,7 +147,7 @@ def build(project: Path, out: Path, base_url: str | None = None, strict: bool = 
             made = build_outputs(outputs, builder, engine.jobs, engine.articles.whole)
             if preview is not None:  # the index and the data stay as they were; catch_up follows
                 indexed = writer.link_tree(SEARCH_INDEX_DIR)
-            elif made.written or not writer.link_tree(SEARCH_INDEX_DIR):
+            elif made.written or not index_intact(out / SEARCH_INDEX_DIR) or not writer.link_tree(SEARCH_INDEX_DIR):
                 writer.give(SEARCH_INDEX_DIR)
                 index_site(writer.staging, briefing, known=engine.search_inputs(keys, made.searched()))
             kept = {output.path for output in outputs} | ({DATA_PATH} if preview is not None else set())

@@ -117,7 +117,7 @@ def index_site(site_dir: Path, briefing: Briefing, previous: Path | None = None,
     if plan is None:
         shutil.rmtree(out, ignore_errors=True)  # one a site writer's spare left
         return None
-    if _stamp(out).get("key") == plan.key:  # already here (a writer that starts from an earlier site)
+    if _stamp(out).get("key") == plan.key and index_intact(out):  # already here (a writer's spare)
         return plan.result(0, started)
     before = previous if previous is not None else _live_site_of(site_dir)
     return plan.result(_write_bundles(site_dir, briefing, plan, out, before / INDEX_DIR if before else None), started)
@@ -136,7 +136,7 @@ def refresh_index(site_dir: Path, briefing: Briefing, shard_articles: int = SHAR
     plan = _plan(site_dir, briefing, shard_articles, known)
     if plan is None:
         return None
-    if _stamp(site_dir / INDEX_DIR).get("key") == plan.key:
+    if _stamp(site_dir / INDEX_DIR).get("key") == plan.key and index_intact(site_dir / INDEX_DIR):
         return plan.result(0, started)
     staging = site_dir.parent / f".{site_dir.name}.{INDEX_DIR}-next"  # one refresh at a time; a killed one's goes
     shutil.rmtree(staging, ignore_errors=True)
@@ -298,11 +298,11 @@ def _write_bundles(site_dir: Path, briefing: Briefing, plan: _Plan, out: Path, p
             if f"{SHARDS_DIR}/{folder.name}" not in wanted:
                 _set_aside(folder, replaced)
     for bundle in plan.bundles:
-        if _stamp(out / bundle.folder).get("bundle") == bundle.key:
+        if _stamp(out / bundle.folder).get("bundle") == bundle.key and _intact(out / bundle.folder):
             continue
         _set_aside(out / bundle.folder, replaced, keep=(SHARDS_DIR, _REPLACED) if not bundle.folder else ())
         source = previous / bundle.folder if previous else None
-        if source is not None and _stamp(source).get("bundle") == bundle.key:
+        if source is not None and _stamp(source).get("bundle") == bundle.key and _intact(source):
             shutil.copytree(source, out / bundle.folder, copy_function=link_or_copy, dirs_exist_ok=True,
                             ignore=shutil.ignore_patterns(SHARDS_DIR) if not bundle.folder else None)
         else:
@@ -335,7 +335,8 @@ async def _index_bundles(site_dir: Path, plan: _Plan, bundles: list[_Bundle], re
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
         _write_stamp(target, {"bundle": bundle.key, "pagefind": plan.pagefind, "pages": pages,
-                              "records": len(given), "reproducible": reproducible})
+                              "records": len(given), "reproducible": reproducible,
+                              "files": sorted(files)})
 
     await asyncio.gather(*(index(bundle) for bundle in bundles))
 
@@ -354,6 +355,29 @@ def _set_aside(folder: Path, replaced: Path, keep: tuple[str, ...] = ()) -> None
         for entry in entries:
             if entry.name not in keep:
                 os.rename(entry.path, into / entry.name)
+
+
+def index_intact(index_dir: Path) -> bool:
+    """Whether every bundle of the index in `index_dir` holds the files Pagefind made for it (one
+    deleted by hand, or lost by a copy that failed, is made again)."""
+    shards = _stamp(index_dir).get("shards", [])
+    return isinstance(shards, list) and all(_intact(index_dir / str(folder)) for folder in ["", *shards])
+
+
+def _intact(bundle_dir: Path) -> bool:
+    """Whether a bundle's folder holds the files its stamp lists, and no other. By name only: listing
+    the ~86,000 files of an index at 10,000 articles takes 0.06 s, stating them 0.5 s."""
+    recorded = _stamp(bundle_dir).get("files")
+    if not isinstance(recorded, list):
+        return False
+    found = []
+    for folder, folders, names in os.walk(bundle_dir):
+        if folder == str(bundle_dir):
+            folders[:] = [name for name in folders if name not in (SHARDS_DIR, _REPLACED)]
+            names = [name for name in names if name != STAMP]
+        inside = os.path.relpath(folder, bundle_dir).replace(os.sep, "/")
+        found += names if inside == "." else [f"{inside}/{name}" for name in names]
+    return sorted(found) == recorded
 
 
 def _write_stamp(folder: Path, stamp: dict) -> None:

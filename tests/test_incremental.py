@@ -31,7 +31,7 @@ from generator.errors import ContentError
 from generator.exports import DATA_PATH
 from generator.incremental import PreviewMemory, planned_pages
 from generator.pages import plan_pages
-from generator.search import Known, _indexed_pages, record_digests, searched_digest
+from generator.search import STAMP, Known, _indexed_pages, record_digests, searched_digest
 from generator.pipeline import build, catch_up, load_briefing, render_site
 from generator.text import _fold_slow, fold, phrase_pattern
 
@@ -440,13 +440,18 @@ def test_the_search_index_is_made_only_when_pages_changed(tmp_path, _verified_an
     assert len(calls) == 1 and calls[0].name.startswith(".site.building-")
     (out / "pagefind").mkdir()
     (out / "pagefind/index.bin").write_bytes(b"an index")
+    (out / "pagefind" / STAMP).write_text('{"files": ["index.bin"]}')  # what the index holds, as Pagefind made it
     EDITS["touch"](project)
     build(project, out)
     assert len(calls) == 1  # nothing changed: the previous index was taken over
     assert (out / "pagefind/index.bin").read_bytes() == b"an index"
+    (out / "pagefind/index.bin").unlink()
+    EDITS["touch"](project)
+    build(project, out)
+    assert len(calls) == 2  # nothing changed, but the index lost a file: it is made again
     EDITS["title"](project)
     build(project, out)
-    assert len(calls) == 2
+    assert len(calls) == 3
 
 
 def test_an_alias_edit_reparses_only_the_articles_it_can_change(tmp_path, monkeypatch):

@@ -568,6 +568,36 @@ def test_an_index_made_over_an_earlier_one_is_the_index_made_afresh(bundled_site
     assert _digests(split / INDEX_DIR) == live  # the live site's index, as it was
 
 
+def test_an_index_file_lost_from_the_site_is_made_again(tmp_path):
+    """A file deleted from the index by hand (or lost by a copy that failed), or one added to it: the
+    next build makes the index again, although no page changed."""
+    project = tmp_path / "project"
+    shutil.copytree(REPO / "content", project / "content")
+    site = tmp_path / "site"
+    assert main(["build", str(project), "--out", str(site)]) == 0
+    whole = _digests(site / INDEX_DIR)
+    lost = sorted((site / INDEX_DIR / "fragment").iterdir())[0]
+    lost.unlink()
+    assert main(["build", str(project), "--out", str(site)]) == 0
+    assert _digests(site / INDEX_DIR) == whole
+    (site / INDEX_DIR / "index" / "stray.pf_index").write_bytes(b"?")
+    assert main(["build", str(project), "--out", str(site)]) == 0
+    assert _digests(site / INDEX_DIR) == whole
+
+
+def test_a_bundle_that_lost_a_file_is_not_taken_over(bundled_sites, tmp_path):
+    _, briefing_, _, split = bundled_sites
+    damaged = tmp_path / "damaged"
+    shutil.copytree(split, damaged)
+    lost = sorted((damaged / INDEX_DIR / "shards/2/fragment").iterdir())[0]
+    lost.unlink()
+    staging = tmp_path / "next"
+    shutil.copytree(split, staging, ignore=shutil.ignore_patterns(INDEX_DIR))
+    result = index_site(staging, briefing_, previous=damaged, shard_articles=3)
+    assert result.indexed == 1  # that bundle; the others are linked over
+    assert _digests(staging / INDEX_DIR) == _digests(split / INDEX_DIR)
+
+
 # ---------------------------------------------------------------------------
 # Without Pagefind
 
