@@ -7,7 +7,7 @@ stands for such a list: it holds the model's items and makes an item's
 view only when a template (or the view digest, or `tojson`) reaches it, so
 a page holds one view at a time. It reads like a read-only list (len,
 iteration, indexing, truth), and is made again from the same items every
-time it is read. `tojson_parts` writes JSON holding one an item at a time,
+time it is read. `tojson_parts` writes JSON that holds one, an item at a time,
 and `MarkupParts` keeps a large piece of HTML in the parts it was made in.
 """
 
