@@ -62,7 +62,7 @@ from typing import Iterator, Mapping
 
 from .cache import value_digest
 from .model import Briefing
-from .parallel import cores
+from .parallel import cores, return_freed_memory
 from .urls import SEARCH_INDEX_DIR, file_of
 from .views import SEARCH_PATH, Index, event_view, quote_view
 from .pagefind_run import make_index, make_reproducible, pagefind_version, run
@@ -337,6 +337,9 @@ async def _index_bundles(site_dir: Path, plan: _Plan, bundles: list[_Bundle], re
         _write_stamp(target, {"bundle": bundle.key, "pagefind": plan.pagefind, "pages": pages,
                               "records": len(given), "reproducible": reproducible,
                               "files": sorted(files)})
+        # What the bundle's records and files took is handed back before the next one is made: left
+        # to malloc, a cold build's process at 10,000 articles grew by ~60 MB over 33 bundles.
+        return_freed_memory()
 
     await asyncio.gather(*(index(bundle) for bundle in bundles))
 
