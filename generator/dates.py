@@ -57,8 +57,10 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import date, datetime, timedelta, timezone, tzinfo
+
+from .model import value
 
 __all__ = [
     "DateError",
@@ -491,7 +493,7 @@ def _explain(text: str) -> str:
 # ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class EDTF:
     """A parsed EDTF date: a point or an interval. Build it with parse_edtf()."""
 

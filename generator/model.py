@@ -10,6 +10,8 @@ Briefing has none: it caches its indexes (cached_property).
 
 from __future__ import annotations
 
+import dataclasses
+import operator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -21,14 +23,27 @@ if TYPE_CHECKING:
 STANCE_VALUES = ("supports", "opposes", "conditional", "unclear")
 
 
-@dataclass(frozen=True, slots=True)
+def value(cls):
+    """A frozen dataclass with slots that pickles as a call of the class with its fields' values.
+
+    dataclasses unpickles a frozen one with slots through a __setstate__ that loops over fields()
+    in Python for every object: loading the cached parses of 10,000 articles (~220,000 objects)
+    took 0.7 s longer than without slots; called with its values, an object is made about as fast
+    as a plain dataclass's."""
+    cls = dataclass(frozen=True, slots=True)(cls)
+    values = operator.attrgetter(*(f.name for f in dataclasses.fields(cls)))  # two fields or more: a tuple
+    cls.__reduce__ = lambda self: (cls, values(self))
+    return cls
+
+
+@value
 class Topic:
     id: str
     title: str
     description: str
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Leader:
     id: str
     name: str
@@ -44,7 +59,7 @@ class Leader:
         return tuple(sorted({self.name, *self.aliases}, key=lambda n: (-len(n), n)))
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Source:
     outlet: str
     url: str | None = None
@@ -53,13 +68,13 @@ class Source:
     via_url: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Paragraph:
     id: str  # stable within its article: "p1", "p2", … in reading order
     text: str  # the paragraph's words, Markdown markup removed
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Citation:
     """Where a piece of the briefing comes from: an article's paragraph, or a timeline source."""
 
@@ -68,7 +83,7 @@ class Citation:
     paragraph: str | None = None  # paragraph id within the article
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Sighting:
     """One source's account of an event; several merge into one Event."""
 
@@ -80,7 +95,7 @@ class Sighting:
     published: datetime | None  # of the reporting article; None for timeline.yaml
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Event:
     id: str
     when: EDTF
@@ -92,7 +107,7 @@ class Event:
     first_reported: tuple[str, ...] = ()  # "first reported as …" lines where sources disagree
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Quote:
     id: str  # "<article>-q<n>", unique in the briefing
     who: str
@@ -101,7 +116,7 @@ class Quote:
     citation: Citation
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Stance:
     who: str
     topic: str
@@ -112,7 +127,7 @@ class Stance:
     changed_from: str | None = None  # the previous stance when this one changed it
 
 
-@dataclass(frozen=True, slots=True)
+@value
 class Article:
     slug: str
     title: str
