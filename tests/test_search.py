@@ -215,9 +215,12 @@ def test_filtering_by_a_topic_keeps_only_what_is_about_it(sites, chromium, brief
         assert parse_qs(urlsplit(reader.page.url).query) == {"q": ["Putin"], "topic": [topic]}
 
         # The filters combine: events only, then events naming one leader.
+        # The list is emptied before the new results are shown, and the status is written after them.
+        before = reader.page.eval_on_selector("[data-search-status]", "e => e.textContent")
         reader.page.select_option("select[name=kind]", "event")
-        reader.page.wait_for_function("n => document.querySelectorAll('.search-results > li').length < n",
-                                      arg=len(filtered))
+        reader.page.wait_for_function("s => { const now = document.querySelector('[data-search-status]').textContent;"
+                                      " return now && now !== s; }", arg=before)
+        assert len(reader.results()) < len(filtered)
         events = reader.results()
         assert events and {r["kind"] for r in events} == {"Event"}
         reader.close()
