@@ -66,6 +66,7 @@ from .parallel import cores, return_freed_memory
 from .urls import SEARCH_INDEX_DIR, file_of
 from .views import SEARCH_PATH, Index, event_view, quote_view
 from .pagefind_run import make_index, make_reproducible, pagefind_version, run
+from .pagefind_trim import write_trimmed
 from .write import link_or_copy, replace_dir
 
 INDEX_DIR = SEARCH_INDEX_DIR
@@ -327,7 +328,15 @@ async def _index_bundles(site_dir: Path, plan: _Plan, bundles: list[_Bundle], re
     async def index(bundle: _Bundle) -> None:
         async with running:  # the records of the bundles being made, no others, are read back from their JSON
             given = [record for owner in bundle.owners for record in json.loads(records.get(owner, "[]"))]
-            pages, files = await make_index(site_dir, plan.config, bundle.glob, given)
+            with tempfile.TemporaryDirectory(prefix="briefing-search-") as copies:
+                # The main bundle's leader and topic pages are mostly lists Pagefind ignores: it reads
+                # copies without them (pagefind_trim.py). An article's page is not (18 KB, 16 KB
+                # without): the other bundles' would cost more to copy than they save.
+                source = site_dir
+                if not bundle.folder:
+                    source = Path(copies)
+                    write_trimmed(site_dir, bundle.pages, source)
+                pages, files = await make_index(source, plan.config, bundle.glob, given)
         files, reproducible = make_reproducible({name: data for name, data in files.items() if name not in _UNUSED})
         target = out / bundle.folder
         for name, data in sorted(files.items()):
