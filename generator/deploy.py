@@ -10,13 +10,12 @@ and publish_git (a commit of the site as a branch's whole tree).
 from __future__ import annotations
 
 import os
-import re
 import sys
 from pathlib import Path
 
-from .errors import BriefingError, UsageError
-
-_HOST = re.compile(r"(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}")
+from .errors import BriefingError, ContentError, Report, UsageError
+from .settings import parse_site
+from .sources import read_site_file
 
 
 def add_arguments(parser) -> None:
@@ -47,23 +46,14 @@ def add_arguments(parser) -> None:
 
 
 def _site_cname(project: Path) -> str | None:
-    """The custom domain for GitHub Pages' CNAME file: `cname` in content/site.yaml, if any."""
-    import yaml
-
-    path = project / "content" / "site.yaml"
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
-        raise BriefingError(f"content/site.yaml: cannot read it: {error}") from None
-    cname = data.get("cname") if isinstance(data, dict) else None
-    if cname is None or cname == "":
-        return None
-    if not isinstance(cname, str) or not _HOST.fullmatch(cname.strip()):
-        raise BriefingError(f"content/site.yaml: cname {cname!r} is not a bare domain name; "
-                            "write it like news.example.org (no https://, no path)")
-    return cname.strip()
+    """The custom domain for GitHub Pages' CNAME file: `cname` in content/site.yaml, if any. Read and
+    checked as a build does (settings.parse_site), so a bad one is named with its line before anything
+    is built or published."""
+    report = Report()
+    settings = parse_site(read_site_file(project, report), report)
+    if report.failed():
+        raise ContentError(f"{report.errors[0].path} has errors; fix them before deploying", report.sorted())
+    return dict(settings.extras).get("cname") if settings else None
 
 
 def _check_usage(args) -> None:

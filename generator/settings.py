@@ -20,6 +20,7 @@ TIMELINE_KEYS = ("when", "what", "who", "topics", "id", "source", "note")
 SOURCE_KEYS = ("outlet", "agencies", "url", "via")
 VIA_KEYS = ("outlet", "url")
 LANGUAGE = re.compile(r"[a-zA-Z]{2,3}(-[a-zA-Z0-9]{1,8})*$")
+HOST = re.compile(r"(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}")
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,12 @@ def parse_site(file: SourceFile | None, report: Report) -> Settings | None:
         topics.append(Topic(topic_id, tf.text("title", required=True) or topic_id, tf.text("description", default="")))
     extras = []
     if f.has("cname"):
-        extras.append(("cname", f.text("cname")))
+        cname = f.text("cname")
+        if cname is not None and not HOST.fullmatch(cname):
+            f.error(f.value_mark("cname"), f"'cname' must be a bare domain name, not '{cname}'",
+                    "write it like news.example.org (no https://, no path): briefing deploy writes it into "
+                    "GitHub Pages' CNAME file")
+        extras.append(("cname", cname))
     if f.has("allow_raw_html"):
         value = data["allow_raw_html"]
         if not isinstance(value, bool):

@@ -122,6 +122,14 @@ def load_content(project: Path, report: Report,
     return files
 
 
+def read_site_file(project: Path, report: Report) -> SourceFile | None:
+    """content/site.yaml (or site.yml) alone, read; None when there is none or it cannot be read (the
+    problem in `report`). For commands that need the site's settings and not the whole briefing."""
+    content = project / "content"
+    path = _first_existing(content, "site") if content.is_dir() else None
+    return _read(str(path), SourceFile(f"content/{path.name}", "site", None), report) if path else None
+
+
 def unread_file(rel: str, stamp: tuple[int, int, int]) -> SourceFile:
     """A file known by its path and stamp alone, for load_content's `known`."""
     return SourceFile(rel, _stem(rel.rpartition("/")[2]), None, stamp)

@@ -128,9 +128,23 @@ def test_site_cname(tmp_path):
     assert _site_cname(tmp_path) is None
     site_yaml.write_text("title: x\ncname: ' news.example.org '\n")
     assert _site_cname(tmp_path) == "news.example.org"
-    site_yaml.write_text("cname: https://news.example.org/\n")
-    with pytest.raises(BriefingError, match="bare domain"):
+    site_yaml.write_text("title: x\ncname: https://news.example.org/\n")
+    with pytest.raises(BriefingError, match="content/site.yaml has errors") as raised:
         _site_cname(tmp_path)
+    (problem,) = raised.value.diagnostics
+    assert (problem.path, problem.line, problem.col) == ("content/site.yaml", 2, 8)
+    assert "bare domain name" in problem.message and "news.example.org" in problem.hint
+    site_yaml.unlink()  # the other spelling a build reads
+    (tmp_path / "content" / "site.yml").write_text("title: x\ncname: news.example.org\n")
+    assert _site_cname(tmp_path) == "news.example.org"
+
+
+def test_a_bad_cname_fails_the_build_with_its_line(project, capsys):
+    (project / "content" / "site.yaml").write_text("title: Test briefing\ncname: news.example.org/briefing\n")
+    before = read_tree(project / "site")
+    assert main(["build", str(project)]) == 1
+    assert "content/site.yaml:2:8: error: 'cname' must be a bare domain name" in capsys.readouterr().err
+    assert read_tree(project / "site") == before
 
 
 # --- directory deploys -------------------------------------------------------------------------

@@ -42,6 +42,8 @@ CASES = [
     ("site-bad-timezone", site("Europe/Berlin", "Europe/Berlinn"), S, 3, "unknown time zone", "error"),
     ("site-bad-language", site("timezone:", "language: english language\ntimezone:"), S, 3, "BCP 47", "error"),
     ("site-bad-base-url", site("timezone:", "base_url: ftp://x\ntimezone:"), S, 3, "base_url", "error"),
+    ("site-bad-cname", site("timezone:", "cname: https://news.example.org/\ntimezone:"), S, 3, "bare domain name",
+     "error"),
     ("site-bad-topic-id", site("  aid:", "  Aid Topic:"), S, 7, "bad topic id", "error"),
     ("site-topic-no-title", site("    title: Military aid", "    titel: Military aid"), S, 8, "required key 'title'", "error"),
     ("site-unknown-key", site("timezone:", "titel: x\ntimezone:"), S, 3, "did you mean 'title'", "warning"),
