@@ -310,7 +310,7 @@ def _write_bundles(site_dir: Path, briefing: Briefing, plan: _Plan, out: Path, p
             todo.append(bundle)
     records = dict(plan.made)
     records.update(_records_of(briefing, {owner for bundle in todo for owner in bundle.owners} - records.keys()))
-    run(_index_bundles(site_dir, plan, todo, records, out, cores()))
+    run(_index_bundles(site_dir, plan, todo, records, out, previous, cores()))
     shutil.rmtree(replaced, ignore_errors=True)
     # The main bundle's stamp says what the whole index was made from, and which bundles to merge.
     main = _stamp(out)
@@ -320,9 +320,10 @@ def _write_bundles(site_dir: Path, briefing: Briefing, plan: _Plan, out: Path, p
 
 
 async def _index_bundles(site_dir: Path, plan: _Plan, bundles: list[_Bundle], records: dict[str, str],
-                         out: Path, jobs: int) -> None:
+                         out: Path, previous: Path | None, jobs: int) -> None:
     """Run Pagefind over the bundles, `jobs` at a time (each run uses about one core), and write each
-    bundle as it comes back. Bundles are independent: the bytes do not depend on which ends first."""
+    bundle as it comes back, linking each file the same bundle in `previous` holds already. Bundles
+    are independent: the bytes do not depend on which ends first."""
     running = asyncio.Semaphore(jobs)
 
     async def index(bundle: _Bundle) -> None:
@@ -339,10 +340,12 @@ async def _index_bundles(site_dir: Path, plan: _Plan, bundles: list[_Bundle], re
                 pages, files = await make_index(source, plan.config, bundle.glob, given)
         files, reproducible = make_reproducible({name: data for name, data in files.items() if name not in _UNUSED})
         target = out / bundle.folder
+        earlier = previous / bundle.folder if previous is not None else None
         for name, data in sorted(files.items()):
             path = target / name
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
+            if earlier is None or not _linked_if_same(earlier / name, data, path):
+                path.write_bytes(data)
         _write_stamp(target, {"bundle": bundle.key, "pagefind": plan.pagefind, "pages": pages,
                               "records": len(given), "reproducible": reproducible,
                               "files": sorted(files)})
@@ -351,6 +354,19 @@ async def _index_bundles(site_dir: Path, plan: _Plan, bundles: list[_Bundle], re
         return_freed_memory()
 
     await asyncio.gather(*(index(bundle) for bundle in bundles))
+
+
+def _linked_if_same(earlier: Path, data: bytes, path: Path) -> bool:
+    """Link `path` to the file `earlier` if it holds `data`. An edit changes few of a remade bundle's
+    files (Pagefind names most after their content): at 10,000 articles a bundle has ~2,700, which
+    take ~0.8 s to write on ext4 and ~0.06 s to compare and link."""
+    try:
+        if os.stat(earlier).st_size != len(data) or earlier.read_bytes() != data:
+            return False
+    except OSError:
+        return False
+    link_or_copy(earlier, path)
+    return True
 
 
 def _set_aside(folder: Path, replaced: Path, keep: tuple[str, ...] = ()) -> None:

@@ -538,6 +538,12 @@ def test_an_edit_remakes_only_the_bundle_it_is_in(bundled_sites, tmp_path):
     assert len(remade) == 1, remade  # one bundle made anew; every other file is the previous site's, linked
     (shard,) = remade
     assert {name for name in made if not name.startswith(f"shards/{shard}/")} == {STAMP}
+    # In the bundle made anew, what Pagefind made the same as before (its script, the fragments of the
+    # other pages and records) is linked too; only what differs is written.
+    kept = {name for name in linked if name.startswith(f"shards/{shard}/")}
+    assert f"shards/{shard}/pagefind.js" in kept and any("/fragment/" in name for name in kept), sorted(kept)
+    assert all(not (old / name).is_file() or (old / name).read_bytes() != (new / name).read_bytes()
+               for name in made), "a file written anew holds what the previous one did"
     assert json.loads((old / STAMP).read_text())["key"] != json.loads((new / STAMP).read_text())["key"]
 
 
