@@ -329,15 +329,7 @@ async def _index_bundles(site_dir: Path, plan: _Plan, bundles: list[_Bundle], re
     async def index(bundle: _Bundle) -> None:
         async with running:  # the records of the bundles being made, no others, are read back from their JSON
             given = [record for owner in bundle.owners for record in json.loads(records.get(owner, "[]"))]
-            with tempfile.TemporaryDirectory(prefix="briefing-search-") as copies:
-                # The main bundle's leader and topic pages are mostly lists Pagefind ignores: it reads
-                # copies without them (pagefind_trim.py). An article's page is not (18 KB, 16 KB
-                # without): the other bundles' would cost more to copy than they save.
-                source = site_dir
-                if not bundle.folder:
-                    source = Path(copies)
-                    write_trimmed(site_dir, bundle.pages, source)
-                pages, files = await make_index(source, plan.config, bundle.glob, given)
+            pages, files = await _made(site_dir, plan.config, bundle, given)
         files, reproducible = make_reproducible({name: data for name, data in files.items() if name not in _UNUSED})
         target = out / bundle.folder
         earlier = previous / bundle.folder if previous is not None else None
@@ -354,6 +346,17 @@ async def _index_bundles(site_dir: Path, plan: _Plan, bundles: list[_Bundle], re
         return_freed_memory()
 
     await asyncio.gather(*(index(bundle) for bundle in bundles))
+
+
+async def _made(site_dir: Path, config: dict, bundle: _Bundle, records: list[dict]) -> tuple[int, dict[str, bytes]]:
+    """What Pagefind makes of the bundle's pages and records: (pages indexed, files by path)."""
+    if bundle.folder:  # article pages: 18 KB each, 16 KB without what Pagefind ignores; not worth copying
+        return await make_index(site_dir, config, bundle.glob, records)
+    # The main bundle's leader and topic pages are mostly lists Pagefind ignores: it reads copies
+    # without them (pagefind_trim.py).
+    with tempfile.TemporaryDirectory(prefix="briefing-search-") as copies:
+        write_trimmed(site_dir, bundle.pages, Path(copies))
+        return await make_index(Path(copies), config, bundle.glob, records)
 
 
 def _linked_if_same(earlier: Path, data: bytes, path: Path) -> bool:
