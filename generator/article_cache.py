@@ -19,7 +19,6 @@ them (`ArticleCache.whole`).
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +29,7 @@ from .data_export import article_fragments, joined_fragments
 from .errors import ContentError, Diagnostic, Report
 from .model import Article
 from .parallel import parallel_iter
-from .sources import SourceFile, read_source
+from .sources import SourceFile, read_source, text_digest
 from .text import MentionFinder
 
 _PARALLEL_PARSE_MIN = 64  # fewer misses than this parse faster than a pool starts
@@ -125,13 +124,19 @@ def _without_body(entry: ParseEntry) -> ParseEntry:
 
 
 def _parse_nth(state, n: int):
-    """Parse the nth file. `to_store`: the parse comes back as the cache's rows (entry without its
+    """Parse the nth file, reading it first if it comes without its text (it must then be the text of
+    the digest it is keyed by). `to_store`: the parse comes back as the cache's rows (entry without its
     body, body, data export item): the build's process stores them and holds the parse as a later
-    build loads it, without its body (see Article.body_html). A cold build thus neither holds every
-    body (~250 MB at 10,000 articles) nor hands them all to each worker it forks, and unpickles no
-    body."""
-    ctx, files, to_store = state
-    parsed, diagnostics, entry, probe = parse_recorded(ctx, files[n])
+    build loads it, without its body (see Article.body_html). A cold build thus holds neither every
+    text (~150 MB at 10,000 articles) nor every body (~250 MB), nor hands them to each worker it
+    forks, and unpickles no body."""
+    project, ctx, files, digests, to_store = state
+    file = files[n]
+    if file.text is None:
+        file, problems = _read_again(project, file, digests[n])
+        if file is None:
+            return None, problems, None, "", None
+    parsed, diagnostics, entry, probe = parse_recorded(ctx, file)
     if entry is None or not to_store:
         return parsed, diagnostics, entry, probe, None
     text, entry.data = joined_fragments(entry.data), None
@@ -139,6 +144,16 @@ def _parse_nth(state, n: int):
     rows = (pickle.dumps(_without_body(entry), protocol=5),
             pickle.dumps((whole.body_html, whole.paragraphs), protocol=5), text)
     return None, diagnostics, None, probe, rows
+
+
+def _read_again(project: Path, file: SourceFile, digest: bytes) -> tuple[SourceFile | None, list[Diagnostic]]:
+    """The file with its text, which must be the one of that digest; else None and why."""
+    report = Report()
+    read = read_source(project, file, report)
+    if read is not None and text_digest(read.text) != digest:
+        report.error(file.path, 0, 0, "this file changed while the site was being built; build again")
+        read = None
+    return read, report.diagnostics
 
 
 def _name(ctx: Context, leader_id: str) -> str | None:
@@ -174,9 +189,9 @@ class ParseMemory:
         return key
 
     def _text_digest(self, file: SourceFile) -> bytes:
-        if file.text is None:  # not read: unchanged since the build that left its digest here
+        if file.text is None and file.digest is None:  # not read: unchanged since the build that left its digest here
             return self.texts[file.path][1]
-        text = hashlib.blake2b(file.text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+        text = file.digest if file.text is None else text_digest(file.text)
         self.texts[file.path] = (file.stamp, text)
         return text
 
@@ -221,11 +236,12 @@ class ArticleCache:
                 results[n] = (entry.parsed, list(entry.warnings), entry)
             else:
                 misses.append((n, file, key))
-        misses = self._read(misses, report)
         self.parsed_count = len(misses)
         jobs = self.jobs if len(misses) >= _PARALLEL_PARSE_MIN else 1
-        parsed = parallel_iter(_parse_nth, (ctx, [file for _, file, _ in misses], self.cache is not None),
-                               range(len(misses)), jobs, chunksize=8)
+        # A file that comes without its text is read by the worker that parses it (see _parse_nth).
+        digests = [self.kept.texts[file.path][1] if file.text is None else None for _, file, _ in misses]
+        parsed = parallel_iter(_parse_nth, (self.project, ctx, [file for _, file, _ in misses], digests,
+                                            self.cache is not None), range(len(misses)), jobs, chunksize=8)
         rows, fragments = [], {}
         for (n, file, key), (article, diagnostics, entry, probe, made) in zip(misses, parsed):
             if made is not None:  # stored now, a batch at a time, rather than held until the build ends
@@ -272,16 +288,6 @@ class ArticleCache:
         if again is None or entry is None or again.full != entry.full:
             raise ContentError(f"{file.path} changed while the site was being built; build again", [])
         return parsed.article
-
-    def _read(self, misses: list[tuple[int, SourceFile, bytes]], report: Report) -> list:
-        """The files to parse, each with its text: those the build did not read (see Engine.known_sources),
-        read now. One that cannot be read is left out, with its problem in `report`."""
-        read = []
-        for n, file, key in misses:
-            file = read_source(self.project, file, report)
-            if file is not None:
-                read.append((n, file, key))
-        return read
 
     def _load(self, paths: list[str]) -> None:
         if self.cache and paths:

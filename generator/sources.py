@@ -7,6 +7,7 @@ file system happens to return.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 import re
 import unicodedata
@@ -28,6 +29,9 @@ class SourceFile:
     # (see load_content) said the file is unchanged; `read_source` reads it when it is needed after all.
     text: str | None
     stamp: tuple[int, int, int] | None = None  # (size, modification time, inode) when it was listed
+    # text_digest of the text, for an article read by load_content for a caller's `known` but not kept
+    # with it: its parse is found by this, and whoever parses it reads it again.
+    digest: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -42,7 +46,8 @@ def load_content(project: Path, report: Report,
                  known: dict[str, tuple[tuple, SourceFile]] | None = None) -> ContentFiles:
     """The content tree's files. `known` (path -> (size, modification time, inode), file), kept by the
     caller between loads, spares reading and decoding a file that those say is unchanged (the file
-    given may be one not read at all, text None); it is brought up to date with what this load read."""
+    given may be one not read at all, text None); it is brought up to date with what this load read.
+    With a `known`, articles come without their text, with its digest (SourceFile.digest)."""
     content = project / "content"
     if not content.is_dir():
         raise ContentError(f"{content}: no content directory")
@@ -50,8 +55,9 @@ def load_content(project: Path, report: Report,
 
     def read(path: str, rel: str, link: bool, remember_text: bool = True) -> SourceFile | None:
         """`path`: the file's path; `rel`: what messages call it; `link`: whether it is a symbolic link;
-        `remember_text`: whether `known` keeps the text (an article's is not needed again: its parse
-        is found by its stamp, and 10,000 texts are ~150 MB)."""
+        `remember_text`: whether the file keeps its text when there is a `known` (an article's is not:
+        its parse is found by its digest, and 10,000 texts are ~150 MB that a build held until all were
+        parsed)."""
         if link and not Path(path).resolve().is_relative_to(root):
             report.error(rel, 0, 0,
                          "this file is a symbolic link to a place outside content/; copy the file in instead")
@@ -66,7 +72,9 @@ def load_content(project: Path, report: Report,
             return known[rel][1]
         file = _read(path, unread_file(rel, stamp), report)
         if file is not None and known is not None:
-            known[rel] = (stamp, file if remember_text else unread_file(rel, stamp))
+            if not remember_text:
+                file = dataclasses.replace(file, text=None, digest=text_digest(file.text))
+            known[rel] = (stamp, file)
         return file
 
     def listing(folder: str, suffixes) -> tuple[SourceFile, ...]:
@@ -128,6 +136,11 @@ def read_site_file(project: Path, report: Report) -> SourceFile | None:
     content = project / "content"
     path = _first_existing(content, "site") if content.is_dir() else None
     return _read(str(path), SourceFile(f"content/{path.name}", "site", None), report) if path else None
+
+
+def text_digest(text: str) -> bytes:
+    """What names a source's text in the build cache."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 def unread_file(rel: str, stamp: tuple[int, int, int]) -> SourceFile:
