@@ -109,6 +109,9 @@ _WITHOUT_BODIES = {"summary_context", "timeline_context", "leaders_context", "le
 # not their role, country or Wikidata item): a new role does not change them.
 _LEADERS_BY_NAME = {"timeline_context", "topics_context", "topic_context", "articles_context", "search_context",
                     "not_found_context"}
+# The pages whose own view holds the description of site.yaml (the summary's meta description and
+# JSON-LD), besides the `site` every view holds.
+_DESCRIBING = {"summary_context"}
 
 
 class Keys:
@@ -141,10 +144,13 @@ class Keys:
             self.event = {e.id: digest(e.id, tuple(head[c.article] if c.article in head else timeline
                                                    for c in e.citations)) for e in b.events}
         self.title = {a.slug: a.title for a in b.articles}
-        self.site = digest("site", code_version(), b.title, b.description, b.language, b.timezone, b.base_url,
-                           value_digest((b.settings, b.topics)),
-                           tuple(dataclasses.astuple(a.source) for a in b.articles),
-                           tuple(sorted((name, path) for name, (path, _) in renderer.assets.items())))
+        # Every page's view holds the site's description, but few pages show it: a page whose templates
+        # do not read it (Renderer.reads_site) and whose own view does not hold it is keyed on the rest.
+        self.site_but_description = digest(
+            "site", code_version(), b.title, b.language, b.timezone, b.base_url, value_digest((b.settings, b.topics)),
+            tuple(dataclasses.astuple(a.source) for a in b.articles),
+            tuple(sorted((name, path) for name, (path, _) in renderer.assets.items())))
+        self.site = digest(self.site_but_description, b.description)
         heads = tuple(head[a.slug] for a in b.articles)
         generated = b.generated_at.isoformat() if b.generated_at else None
         self.heads = digest(heads, tuple(self.leader.items()), timeline, generated)
@@ -163,14 +169,22 @@ class Keys:
         context = page.context
         if isinstance(context, Deferred) and context.function is page_plan.article_context:
             return self.article_page(context.args[1], page, template)
+        site = self._site(page)
         if isinstance(context, Deferred) and context.function is page_plan.leader_context:
             # A leader's page describes that leader and names the others: another's role is not on it.
-            return digest("page", page.path, template, self.site, self.heads_by_name,
-                          self.leader[context.args[1].id])
+            return digest("page", page.path, template, site, self.heads_by_name, self.leader[context.args[1].id])
         name = getattr(getattr(context, "function", None), "__name__", "")
         made_of = self.heads_by_name if name in _LEADERS_BY_NAME else self.heads if name in _WITHOUT_BODIES \
             else self.everything
-        return digest("page", page.path, template, self.site, made_of)
+        return digest("page", page.path, template, site, made_of)
+
+    def _site(self, page: Page) -> bytes:
+        """What of the site settings a page is keyed on: all of them, or all but the description."""
+        function = getattr(page.context, "function", None)
+        read = self.renderer.site_keys_read(page.template)
+        if function is None or function.__name__ in _DESCRIBING or read is None or "description" in read:
+            return self.site
+        return self.site_but_description
 
     def article_page(self, article: Article, page: Page, template: bytes) -> bytes:
         full = self.full[article.slug]
@@ -182,7 +196,7 @@ class Keys:
             cited = tuple(self.title.get(c.article) for e in events if e for c in e.citations if c.article)
             who = {*article.mentions, *(q.who for q in article.quotes), *(s.who for s in article.stances),
                    *(w for e in events if e for w in e.who)}
-            key = digest("article", page.path, template, self.site, full,
+            key = digest("article", page.path, template, self._site(page), full,
                          tuple(self.event.get(e) for e in article.events), cited,
                          tuple((w, self.named.get(w)) for w in sorted(who)))
         self.article_keys[page.path] = (template, full, key)
@@ -215,8 +229,9 @@ def plan_outputs(briefing: Briefing, keys: Keys, renderer: Renderer, with_data: 
     pages = planned_pages(briefing)
     outputs += [Output(page.output, keys.page(page), page=page) for page in pages]
     # The feeds and the sitemap name leaders without describing them; a leader's feed says their role.
-    heads, site = keys.heads_by_name, keys.site
-    outputs.append(Output(SITE_FEED_PATH, digest("feed", site, heads), make=lambda: site_feed_parts(briefing)))
+    # The site's feed says the site's description; the other files do not.
+    heads, site = keys.heads_by_name, keys.site_but_description
+    outputs.append(Output(SITE_FEED_PATH, digest("feed", keys.site, heads), make=lambda: site_feed_parts(briefing)))
     for leader in briefing.leaders:
         outputs.append(Output(leader_feed_path(leader.id), digest("feed", site, heads, keys.leader[leader.id]),
                               make=functools.partial(leader_feed_parts, briefing, leader)))
@@ -286,7 +301,7 @@ class OutputBuilder:
             return path, self._keep(path, previous, output.key), "kept"
         context = page.context.make() if isinstance(page.context, Deferred) else page.context
         view = digest(self.renderer.template_digest(page.template), self.renderer.render_digest(page),
-                      value_digest(context))
+                      value_digest(self._as_shown(page, context)))
         if isinstance(page.context, Deferred):
             page.context.drop()
         if previous is not None and previous.view == view:
@@ -303,6 +318,14 @@ class OutputBuilder:
         if indexed_page(path):  # read back while the system still holds it: pages are written in pieces
             record.searched = searched_digest(self.writer.read(path))
         return path, record, "new"
+
+    def _as_shown(self, page: Page, context: dict) -> dict:
+        """The context as the page's templates can see it: without the keys of `site` they never read
+        (every view carries the site's description, which few pages show)."""
+        site, read = context.get("site"), self.renderer.site_keys_read(page.template)
+        if read is None or not isinstance(site, dict) or site.keys() <= read:
+            return context
+        return {**context, "site": {key: value for key, value in site.items() if key in read}}
 
     def _keep(self, path: str, previous: OutputRecord, key: bytes, view: bytes | None = None) -> OutputRecord:
         self.writer.link(path, previous.inode)

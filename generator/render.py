@@ -59,6 +59,25 @@ class Page:
         return file_of(self.path)
 
 
+def _site_keys_read(env: jinja2.Environment, source: str) -> frozenset[str] | None:
+    """See Renderer._source_site_keys."""
+    try:
+        tree = env.parse(source)
+    except jinja2.TemplateSyntaxError:
+        return None
+    named = sum(1 for node in tree.find_all(jinja2.nodes.Name) if node.name == "site")
+    read = []
+    for node in tree.find_all((jinja2.nodes.Getattr, jinja2.nodes.Getitem)):
+        if not (isinstance(node.node, jinja2.nodes.Name) and node.node.name == "site"):
+            continue
+        key = node.attr if isinstance(node, jinja2.nodes.Getattr) else \
+            node.arg.value if isinstance(node.arg, jinja2.nodes.Const) else None
+        if not isinstance(key, str) or hasattr(dict, key):  # site[x], site.items(): any key
+            return None
+        read.append(key)
+    return frozenset(read) if len(read) == named else None
+
+
 def content_digest(data: bytes) -> bytes:
     """The digest by which a build tells whether a file's bytes changed."""
     return hashlib.blake2b(data, digest_size=16).digest()
@@ -72,6 +91,7 @@ class TemplateMemory(jinja2.BytecodeCache):
     def __init__(self):
         self.code: dict[str, bytes] = {}
         self.references: dict[str, list] = {}  # source -> the names it extends, imports or includes
+        self.site_keys: dict[str, frozenset[str] | None] = {}  # source -> see Renderer._source_site_keys
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         if bucket.key in self.code:
@@ -100,6 +120,8 @@ class Renderer:
         self.env.filters["tojson_parts"] = tojson_parts
         self.assets = self._hash_assets()
         self._template_digests: dict[str, bytes] = {}
+        self._closures: dict[str, dict[str, tuple[str, str] | None]] = {}
+        self._site_keys: dict[str, frozenset[str] | None] = {}
 
     def _hash_assets(self) -> dict[str, tuple[str, bytes]]:
         """name -> (hashed site path, bytes), the project's assets overriding the built-in ones."""
@@ -147,6 +169,32 @@ class Renderer:
     def template_digest(self, name: str) -> bytes:
         """A digest of the sources of `name` and of every template it extends, imports or includes."""
         if name not in self._template_digests:
+            h = hashlib.blake2b(digest_size=16)
+            closure = self._closure(name)
+            for key in sorted(closure):
+                h.update(repr((key, closure[key])).encode("utf-8", "surrogatepass"))
+            self._template_digests[name] = h.digest()
+        return self._template_digests[name]
+
+    def site_keys_read(self, name: str) -> frozenset[str] | None:
+        """The keys of the view's `site` that rendering `name` may read: those it, or a template it
+        extends, imports or includes, names (`site.title`); None when one uses `site` in a way that
+        might read any."""
+        if name not in self._site_keys:
+            read: set[str] | None = set()
+            for found in self._closure(name).values():
+                keys = self._source_site_keys(found[1]) if found is not None else frozenset()
+                if keys is None:
+                    read = None
+                    break
+                read |= keys
+            self._site_keys[name] = frozenset(read) if read is not None else None
+        return self._site_keys[name]
+
+    def _closure(self, name: str) -> dict[str, tuple[str, str] | None]:
+        """`name` and every template it extends, imports or includes: (file name, source), or None
+        for one that does not exist."""
+        if name not in self._closures:
             closure, todo = {}, [name]
             while todo:
                 current = todo.pop()
@@ -168,11 +216,16 @@ class Renderer:
                 if None in referenced:  # a name computed while rendering: it could be any template
                     referenced = self.env.list_templates()
                 todo.extend(r for r in referenced if r)
-            h = hashlib.blake2b(digest_size=16)
-            for key in sorted(closure):
-                h.update(repr((key, closure[key])).encode("utf-8", "surrogatepass"))
-            self._template_digests[name] = h.digest()
-        return self._template_digests[name]
+            self._closures[name] = closure
+        return self._closures[name]
+
+    def _source_site_keys(self, source: str) -> frozenset[str] | None:
+        """The keys of `site` a template's source reads (`site.title`, `site['title']`); None when it
+        uses `site` otherwise (passes it on, loops over it, calls its methods, names something else so)
+        or cannot be parsed, so that it might read any."""
+        if source not in self.memory.site_keys:
+            self.memory.site_keys[source] = _site_keys_read(self.env, source)
+        return self.memory.site_keys[source]
 
     def render_digest(self, page: Page) -> bytes:
         """A digest of what rendering reads besides the context and the templates: the page's

@@ -32,6 +32,7 @@ from generator.errors import ContentError
 from generator.exports import DATA_PATH
 from generator.incremental import PreviewMemory, planned_pages
 from generator.pages import plan_pages
+from generator.render import Renderer
 from generator.search import STAMP, Known, _indexed_pages, record_digests, searched_digest
 from generator.sources import load_content, text_digest
 from generator.pipeline import build, catch_up, load_briefing, render_site
@@ -166,6 +167,7 @@ EDITS = {
     "topic-title": lambda p: edit(p, "content/site.yaml", lambda t: t.replace("Military aid", "Arms and aid")),
     "new-topic": lambda p: edit(p, "content/site.yaml", lambda t: t + "  talks:\n    title: Peace talks\n"),
     "site-title": lambda p: edit(p, "content/site.yaml", lambda t: t.replace("Test briefing", "Tested briefing")),
+    "site-description": lambda p: edit(p, "content/site.yaml", lambda t: t.replace("A small briefing", "A briefing")),
     "timezone": lambda p: edit(p, "content/site.yaml", lambda t: t.replace("Europe/Berlin", "Pacific/Auckland")),
     "template": lambda p: write_project(p, {"templates/article.html": (Path(pipeline.__file__).parent.parent /
                                                                       "templates/article.html").read_text()
@@ -240,6 +242,51 @@ def test_a_new_role_changes_the_pages_that_describe_the_leader_not_those_naming_
         "data/briefing.json", "index.html", "leaders/index.html", "leaders/jonas-vik/feed.xml",
         "leaders/jonas-vik/index.html"]
     assert '"@id": "/leaders/jonas-vik/#leader"' in (out / "articles/vik-answers/index.html").read_text()
+
+
+def test_a_new_description_renders_again_only_the_pages_whose_templates_show_it(tmp_path, monkeypatch):
+    """Every page's view holds site.description; only the summary's templates show it (and its meta
+    description and JSON-LD say it), so only the summary is made again. A project whose base.html
+    shows it has every page made again."""
+    monkeypatch.delenv("BRIEFING_VERIFY_INCREMENTAL")  # it renders every page to check it
+    project, out = fresh_project(tmp_path), tmp_path / "site"
+    rendered, chunks = [], Renderer._chunks
+    monkeypatch.setattr(Renderer, "_chunks", lambda self, page: rendered.append(page.path) or chunks(self, page))
+    build(project, out)
+    pages = sorted(rendered)
+    rendered.clear()
+    EDITS["site-description"](project)
+    build(project, out)
+    assert rendered == [""]
+    assert_same_as_clean(project, out)
+    base = (Path(pipeline.__file__).parent.parent / "templates/base.html").read_text(encoding="utf-8")
+    assert "</main>" in base
+    write_project(project, {"templates/base.html": base.replace("</main>", "</main><p>{{ site.description }}</p>")})
+    build(project, out)
+    rendered.clear()
+    edit(project, "content/site.yaml", lambda t: t.replace("A briefing", "A briefing for tests"))
+    build(project, out)
+    assert sorted(rendered) == pages
+    assert_same_as_clean(project, out)
+
+
+@pytest.mark.parametrize("template, read", [
+    ("{{ site.title }} {{ site['language'] }}", {"title", "language"}),
+    ("{% if site.description %}{{ site.description }}{% endif %}", {"description"}),
+    ("{{ site }}", None),
+    ("{% for key, value in site.items() %}{{ value }}{% endfor %}", None),
+    ("{{ site[name] }}", None),
+    ("{% macro shown(site) %}{{ site.title }}{% endmacro %}{{ shown(site) }}", None),
+    ("{% set site = {'title': 'x'} %}{{ site.title }}", None),
+    ("{% extends 'base.html' %}{% block content %}{{ site.title }}{% endblock %}", "what base.html reads"),
+])
+def test_the_keys_of_site_a_template_reads_are_found_or_any_is_assumed(tmp_path, template, read):
+    project = write_project(tmp_path / "p", {"templates/page.html": template})
+    found = Renderer(project, "/").site_keys_read("page.html")
+    if read == "what base.html reads":  # the built-in base.html names the title, not the description
+        assert found is not None and "title" in found and "description" not in found
+    else:
+        assert found == (frozenset(read) if read is not None else None)
 
 
 def test_a_preview_build_reads_again_only_the_files_that_changed(tmp_path, monkeypatch):
