@@ -65,7 +65,11 @@ from .urls import SEARCH_INDEX_DIR, leader_feed_path
 
 VERIFY = "BRIEFING_VERIFY_INCREMENTAL"
 _BODY_BATCH = 64  # article bodies read from the cache at once while rendering
+# Files are made by `jobs` processes when that pays for forking them: for this many files to make,
+# or for two or more of the pages that list everything (a leader's page and feed at 10,000
+# articles take ~1.2 s each) in a briefing of this many files.
 _PARALLEL_RENDER_MIN = 64
+_PARALLEL_LARGE_SITE = 2000
 
 
 # ---------------------------------------------------------------------------
@@ -389,7 +393,9 @@ def build_outputs(outputs: list[Output], builder: OutputBuilder, jobs: int,
     result = RenderResult()
     work = {o.path for o in outputs if builder.usable(o.path) is None or builder.previous[o.path].key != o.key
             or builder.verify}
-    jobs = jobs if len(work) >= _PARALLEL_RENDER_MIN else 1
+    listing = sum(1 for o in outputs if o.path in work and not o.here and not _is_article_page(o))
+    if len(work) < _PARALLEL_RENDER_MIN and (listing < 2 or len(outputs) < _PARALLEL_LARGE_SITE):
+        jobs = 1
     # The large files (the summary, timeline, leader, topic and list pages, feeds and data) first, so
     # that no process is left with one big page at the end while the others are idle.
     order = sorted((n for n, o in enumerate(outputs) if not o.here), key=lambda n: (_is_article_page(outputs[n]), n))
