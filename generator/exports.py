@@ -113,15 +113,9 @@ def newest(articles) -> datetime | None:
     return max((article_modified(a) for a in articles), key=lambda d: d.timestamp(), default=None)
 
 
-def article_leaders(article: Article) -> tuple[str, ...]:
-    """Leader ids an article is about: those it mentions, quotes or gives a stance to, in that order."""
-    return tuple(dict.fromkeys([*article.mentions, *(q.who for q in article.quotes),
-                                *(s.who for s in article.stances)]))
-
-
 def articles_about_leader(briefing: Briefing, leader_id: str) -> tuple[Article, ...]:
     """The articles (newest first) that mention, quote or give a stance to a leader."""
-    return tuple(a for a in briefing.articles if leader_id in article_leaders(a))
+    return briefing.articles_about.get(leader_id, ())
 
 
 def article_topics(briefing: Briefing, article: Article) -> tuple[str, ...]:

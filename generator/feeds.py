@@ -26,7 +26,6 @@ from urllib.parse import quote
 
 from .exports import (
     SITE_FEED_PATH,
-    article_leaders,
     article_modified,
     articles_about_leader,
     has_host,
@@ -164,7 +163,7 @@ def _entry(briefing: Briefing, article: Article) -> ET.Element:
         _text(contributor, "name", agency)
 
     leaders = briefing.leader_by_id
-    for leader_id in article_leaders(article):
+    for leader_id in article.leaders_about:
         attrs = {"term": leader_id}
         if leader_id in leaders:
             attrs["label"] = xml_text(leaders[leader_id].name)

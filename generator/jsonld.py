@@ -19,7 +19,6 @@ inside one (the mentioned people, the list's events) have none.
 from __future__ import annotations
 
 from .exports import (
-    article_leaders,
     article_modified,
     event_url,
     paragraph_url,
@@ -126,7 +125,7 @@ def jsonld_article(briefing: Briefing, article: Article) -> dict:
     if based_on:
         data["isBasedOn"] = based_on[0] if len(based_on) == 1 else based_on
     leaders = briefing.leader_by_id
-    mentions = [_leader_ref(briefing, leaders[i]) for i in article_leaders(article) if i in leaders]
+    mentions = [_leader_ref(briefing, leaders[i]) for i in article.leaders_about if i in leaders]
     if mentions:
         data["mentions"] = mentions
     data["isPartOf"] = {"@type": "WebSite", "name": briefing.title, "url": site_url(briefing, home_path())}

@@ -145,6 +145,12 @@ class Article:
     quotes: tuple[Quote, ...]
     stances: tuple[Stance, ...]
 
+    @property
+    def leaders_about(self) -> tuple[str, ...]:
+        """The ids of the leaders the article is about: those it mentions, quotes or gives a stance to,
+        in that order."""
+        return tuple(dict.fromkeys([*self.mentions, *(q.who for q in self.quotes), *(s.who for s in self.stances)]))
+
 
 @dataclass(frozen=True)
 class Briefing:
@@ -179,6 +185,15 @@ class Briefing:
     @cached_property
     def article_by_slug(self) -> dict[str, Article]:
         return {article.slug: article for article in self.articles}
+
+    @cached_property
+    def articles_about(self) -> dict[str, tuple[Article, ...]]:
+        """leader id -> the articles (newest first) about that leader (Article.leaders_about)."""
+        about: dict[str, list[Article]] = {}
+        for article in self.articles:
+            for leader_id in article.leaders_about:
+                about.setdefault(leader_id, []).append(article)
+        return {leader_id: tuple(articles) for leader_id, articles in about.items()}
 
     @cached_property
     def article_topics(self) -> dict[str, tuple[str, ...]]:
