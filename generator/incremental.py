@@ -145,14 +145,17 @@ class Keys:
         if same_events and previous.head == head:
             self.event = previous.event
         else:
-            self.event = {e.id: digest(e.id, tuple(head[c.article] if c.article in head else timeline
-                                                   for c in e.citations)) for e in b.events}
+            # Each key is the id and 16-byte digests, NUL between (no id holds one): ~45,000 of them at
+            # 10,000 articles, where digest() took 0.2 s.
+            self.event = {e.id: hashlib.blake2b(b"".join([e.id.encode("utf-8", "surrogatepass"), b"\0",
+                                                          *(head.get(c.article, timeline) for c in e.citations)]),
+                                                digest_size=16).digest() for e in b.events}
         self.title = {a.slug: a.title for a in b.articles}
         # Every page's view holds the site's description, but few pages show it: a page whose templates
         # do not read it (Renderer.reads_site) and whose own view does not hold it is keyed on the rest.
         self.site_but_description = digest(
             "site", code_version(), b.title, b.language, b.timezone, b.base_url, value_digest((b.settings, b.topics)),
-            tuple(dataclasses.astuple(a.source) for a in b.articles),
+            value_digest([a.source for a in b.articles]),
             tuple(sorted((name, path) for name, (path, _) in renderer.assets.items())))
         self.site = digest(self.site_but_description, b.description)
         heads = tuple(head[a.slug] for a in b.articles)
