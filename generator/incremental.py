@@ -152,7 +152,7 @@ class Keys:
                                                 digest_size=16).digest() for e in b.events}
         self.title = {a.slug: a.title for a in b.articles}
         # Every page's view holds the site's description, but few pages show it: a page whose templates
-        # do not read it (Renderer.reads_site) and whose own view does not hold it is keyed on the rest.
+        # do not read it (Renderer.site_keys_read) and whose own view does not hold it is keyed on the rest.
         self.site_but_description = digest(
             "site", code_version(), b.title, b.language, b.timezone, b.base_url, value_digest((b.settings, b.topics)),
             value_digest([a.source for a in b.articles]),

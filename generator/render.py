@@ -59,7 +59,7 @@ class Page:
         return file_of(self.path)
 
 
-def _site_keys_read(env: jinja2.Environment, source: str) -> frozenset[str] | None:
+def _site_keys_in(env: jinja2.Environment, source: str) -> frozenset[str] | None:
     """See Renderer._source_site_keys."""
     try:
         tree = env.parse(source)
@@ -224,7 +224,7 @@ class Renderer:
         uses `site` otherwise (passes it on, loops over it, calls its methods, names something else so)
         or cannot be parsed, so that it might read any."""
         if source not in self.memory.site_keys:
-            self.memory.site_keys[source] = _site_keys_read(self.env, source)
+            self.memory.site_keys[source] = _site_keys_in(self.env, source)
         return self.memory.site_keys[source]
 
     def render_digest(self, page: Page) -> bytes:
