@@ -5,7 +5,7 @@ Pagefind reads every page whole and then drops what is marked `data-pagefind-ign
 a topic's page is mostly such lists (each event, quote and article they show is indexed on its own):
 at 10,000 articles the 48 pages are 156 MB, and 20 MB without those lists. Their bundle is made
 from copies written without them, and Pagefind makes the same bytes from the copies in a third of
-the time (tests/test_search.py compares the two).
+the time (tests/test_pagefind_trim.py compares the two).
 
 A content is left out only where that cannot change what Pagefind makes of the page, and the page is
 otherwise given as it is:
