@@ -35,6 +35,10 @@ from .views_stances import stance_matrix
 from .views_timeline import latest_events, timeline_filters, timeline_groups
 
 LATEST_EVENTS = 6
+# The summary is the briefing at a glance: the newest article's key points and a few earlier
+# articles'. Every article is on the articles page; at 10,000 articles the summary listing them all
+# was 5.6 MB.
+SUMMARY_ARTICLES = 10
 
 
 def plan_pages(briefing: Briefing) -> Iterator[Page]:
@@ -58,7 +62,7 @@ def plan_pages(briefing: Briefing) -> Iterator[Page]:
 
 def summary_context(ix: Index) -> dict:
     briefing = ix.briefing
-    articles = [article_card(article) for article in briefing.articles]
+    articles = [article_card(article) for article in briefing.articles[:SUMMARY_ARTICLES]]
     newest = max(briefing.articles, key=lambda a: a.updated or a.published, default=None)
     context = page_view(ix, section="summary", title=None, description=briefing.description,
                         jsonld=jsonld_site(briefing))
@@ -67,6 +71,7 @@ def summary_context(ix: Index) -> dict:
         "generated": timestamp_view(briefing.generated_at),
         "lead": articles[0] if articles else None,
         "earlier": articles[1:],
+        "article_count": len(briefing.articles),
         "matrix": stance_matrix(ix),
         "latest_events": latest_events(ix, LATEST_EVENTS),
         "event_count": len(briefing.events),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import shutil
+import sys
 import unicodedata
 from html.parser import HTMLParser
 from pathlib import Path
@@ -24,6 +25,9 @@ from generator.text import fold
 from generator.views import date_view
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "benchmarks"))
+import synth  # noqa: E402 - the benchmark's briefing, for a briefing of many articles
+
 SLUG = "putin-agrees-energy-pause-refuses-full-ceasefire"
 ARTICLE = f"articles/{SLUG}/index.html"
 SEARCH = "search/index.html"
@@ -353,6 +357,21 @@ def test_the_summary_leads_with_the_newest_key_points_and_the_latest_events(site
     assert words(latest[0].find("p", cls="event-what")) == "Trump and Putin speak by phone for more than an hour and a half"
     cards = summary.find("section", cls="whoswho").find_all("li", cls="card")
     assert len(cards) == len(briefing.leaders)
+    assert "All 1 articles" not in words(summary)
+
+
+def test_a_long_briefings_summary_shows_its_ten_newest_articles_and_links_to_all(tmp_path):
+    project = synth.write_briefing(tmp_path / "project", 14)
+    own = load_briefing(project)[0]
+    files = Site(dict(render_site(project, own)))
+    keypoints = files.page("index.html").find("section", cls="keypoints")
+    shown = [words(a.find("h4")) for a in keypoints.find_all("article", cls="earlier-article")]
+    assert shown == [a.title for a in own.articles[1:10]]
+    more = keypoints.find("p", cls="more").find("a")
+    assert words(more) == "All 14 articles →"
+    assert files.resolve("index.html", more.attrs["href"]) == ("articles/index.html", "")
+    listed = files.page("articles/index.html").find_all("li", cls="article-item")
+    assert len(listed) == 14
 
 
 # ---------------------------------------------------------------------------
