@@ -10,7 +10,8 @@ folder (or any part of it) makes the next build a full one, never a wrong one.
 Tables
   parses   path → (key, entry, probe) one article's parse (see article_cache.ArticleCache)
   outputs  (out, path) → record      one site file as the last build wrote it (see incremental.OutputRecord)
-  state    name → value              small values: leader-name maps, the no-op fingerprint
+  state    name → value              small values: leader-name maps, the no-op fingerprint,
+                                    where data/briefing.json holds each fragment
   fragments key → text               pieces of data/briefing.json (see data_export.DataExport)
 
 SQLite commits atomically, so a build that is killed leaves the cache as the
@@ -195,6 +196,14 @@ class BuildCache:
             db.executemany("INSERT OR REPLACE INTO fragments VALUES (?, ?)", list(new.items()))
             db.executemany("DELETE FROM fragments WHERE key = ?", [(key,) for key in unused])
         self._query(_transaction(write), None)
+
+    def layout(self) -> tuple | None:
+        """Where the last data/briefing.json made holds its fragments (see data_export.DataExport)."""
+        return self.get_state("data-layout")
+
+    def save_layout(self, layout: tuple) -> None:
+        self._query(_transaction(lambda db: db.execute("INSERT OR REPLACE INTO state VALUES (?, ?)", (
+            "data-layout", pickle.dumps(layout, protocol=5)))), None)
 
     def get_state(self, name: str):
         row = self._query(lambda db: db.execute("SELECT value FROM state WHERE name = ?", (name,)).fetchone(), None)

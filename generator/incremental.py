@@ -84,6 +84,10 @@ class Output:
     key: bytes
     page: Page | None = None  # for pages: the page, its context still to be made (see Deferred)
     make: Callable[[], bytes | Iterator[bytes]] | None = None  # for other files: their bytes, whole or in pieces
+    # or, when the previous site has the file, made with it: (that file, its content digest) -> bytes;
+    # `written` is then told the content digest of what was made
+    remake: Callable[[Path, bytes], Iterator[bytes]] | None = None
+    written: Callable[[bytes], None] | None = None
     here: bool = False  # made in the build's own process (it reads the cache, which a forked worker must not use)
 
 
@@ -244,7 +248,8 @@ def plan_outputs(briefing: Briefing, keys: Keys, renderer: Renderer, with_data: 
                               make=functools.partial(leader_feed_parts, briefing, leader)))
     if with_data:
         export = DataExport(keys.cache, keys.articles.entries, keys.event, keys.articles.whole)
-        outputs.append(Output(DATA_PATH, data_key(keys), make=lambda: export(briefing), here=True))
+        outputs.append(Output(DATA_PATH, data_key(keys), make=lambda: export(briefing), here=True,
+                              remake=functools.partial(export, briefing), written=export.written))
     page_paths = [p.path for p in pages if not p.path.endswith(".html")]
     outputs.append(Output(SITEMAP_PATH, digest("sitemap", site, heads, tuple(page_paths)),
                           make=lambda: sitemap(briefing, page_paths)))
@@ -292,9 +297,12 @@ class OutputBuilder:
             return self._page(output, previous)
         if previous is not None and previous.key == output.key and not self.verify:
             return path, self._keep(path, previous, output.key), "kept"
-        made = output.make()
+        made = output.remake(self.writer.out / path, previous.content) if output.remake and previous is not None \
+            else output.make()
         with self.writer.open(path) as stream:
             content = _write_all(stream, [made] if isinstance(made, bytes) else made)
+        if output.written:
+            output.written(content)
         if previous is not None and previous.content == content:
             self.writer.discard(path)
             return path, self._keep(path, previous, output.key), "same"

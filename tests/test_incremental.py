@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from helpers import ARTICLE, LEADERS, SITE, write_project
 
+import generator.data_export as data_export
 import generator.pipeline as pipeline
 import generator.write as write
 from generator.article_cache import ArticleCache, ParseMemory
@@ -232,6 +233,34 @@ def files_an_edit_rewrites(project: Path, out: Path, name: str) -> list[str]:
 def test_an_edited_body_changes_only_its_page_and_the_data_export(tmp_path, _verified_and_without_pagefind):
     project, out = fresh_project(tmp_path), tmp_path / "site"
     assert files_an_edit_rewrites(project, out, "body") == ["articles/leaders-meet/index.html", "data/briefing.json"]
+
+
+@pytest.mark.parametrize("name", ["body", "title", "stance", "alias", "event-date", "delete", "new-article"])
+def test_the_data_export_copies_what_an_edit_left_from_the_previous_file(tmp_path, monkeypatch, name):
+    """Only the items an edit changed are made again: the rest of data/briefing.json is copied from the
+    file the last build left. A previous file that is not the one the stored layout describes is not
+    copied from."""
+    copied = []
+    copy = data_export._Splice.copy
+    monkeypatch.setattr(data_export._Splice, "copy", lambda self, start, end: (copied.append(end - start),
+                                                                               copy(self, start, end))[1])
+    project, out = fresh_project(tmp_path), tmp_path / "site"
+    write_project(project, {f"content/articles/answer-{n}.md": SECOND.replace("Vik answers", f"Vik answers ({n})")
+                            .replace("id: answer", f"id: answer-{n}").replace("2025-03-20", f"2025-03-{n + 10}")
+                            for n in range(1, 9)})
+    build(project, out)
+    assert copied == []
+    EDITS[name](project)
+    build(project, out)
+    assert_same_as_clean(project, out)
+    assert sum(copied) > (out / DATA_PATH).stat().st_size / 2
+    # The site's file replaced by hand with other bytes: nothing is copied from it.
+    (out / DATA_PATH).write_text((out / DATA_PATH).read_text().replace("Leaders meet", "Leaders MEET"))
+    copied.clear()
+    EDITS["body"](project)
+    build(project, out)
+    assert copied == []
+    assert_same_as_clean(project, out)
 
 
 def test_a_new_role_changes_the_pages_that_describe_the_leader_not_those_naming_them(tmp_path):
