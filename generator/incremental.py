@@ -276,18 +276,22 @@ class OutputBuilder:
                  trusted: bool = False):
         self.writer, self.renderer, self.previous, self.verify = writer, renderer, previous, verify
         self.trusted = trusted  # the records are known to describe the folder (PreviewMemory's)
+        self._usable: dict[str, OutputRecord | None] = {}  # the previous site is not written during a build
 
     def usable(self, path: str) -> OutputRecord | None:
         """The previous build's record of `path`, if the previous site still holds that very file."""
+        if path in self._usable:
+            return self._usable[path]
         record = self.previous.get(path)
-        if record is None or self.trusted:
-            return record
-        try:
-            st = os.stat(self.writer.out / path)
-        except OSError:
-            return None
-        if (st.st_size, st.st_mtime_ns, st.st_ino) != (record.size, record.mtime_ns, record.inode):
-            return None
+        if record is not None and not self.trusted:
+            try:
+                st = os.stat(os.path.join(self.writer.out, path))
+            except OSError:
+                record = None
+            else:
+                if (st.st_size, st.st_mtime_ns, st.st_ino) != (record.size, record.mtime_ns, record.inode):
+                    record = None
+        self._usable[path] = record
         return record
 
     def build(self, output: Output) -> tuple[str, OutputRecord, str]:
