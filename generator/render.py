@@ -59,12 +59,18 @@ class Page:
         return file_of(self.path)
 
 
-def _site_keys_in(env: jinja2.Environment, source: str) -> frozenset[str] | None:
-    """See Renderer._source_site_keys."""
+def _analysed(env: jinja2.Environment, source: str) -> tuple[list, frozenset[str] | None]:
+    """What a template's source refers to (the names it extends, imports or includes; None for one
+    computed while rendering) and the keys of `site` it reads (see Renderer._source_site_keys), from
+    one parse. A source that cannot be parsed refers to nothing and may read any key."""
     try:
         tree = env.parse(source)
     except jinja2.TemplateSyntaxError:
-        return None
+        return [], None
+    return list(jinja2.meta.find_referenced_templates(tree)), _site_keys_in(tree)
+
+
+def _site_keys_in(tree: jinja2.nodes.Template) -> frozenset[str] | None:
     named = sum(1 for node in tree.find_all(jinja2.nodes.Name) if node.name == "site")
     read = []
     for node in tree.find_all((jinja2.nodes.Getattr, jinja2.nodes.Getitem)):
@@ -90,8 +96,7 @@ class TemplateMemory(jinja2.BytecodeCache):
 
     def __init__(self):
         self.code: dict[str, bytes] = {}
-        self.references: dict[str, list] = {}  # source -> the names it extends, imports or includes
-        self.site_keys: dict[str, frozenset[str] | None] = {}  # source -> see Renderer._source_site_keys
+        self.analysis: dict[str, tuple[list, frozenset[str] | None]] = {}  # source -> see _analysed
 
     def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
         if bucket.key in self.code:
@@ -206,13 +211,7 @@ class Renderer:
                     closure[current] = None
                     continue
                 closure[current] = (filename, source)
-                referenced = self.memory.references.get(source)
-                if referenced is None:
-                    try:
-                        referenced = list(jinja2.meta.find_referenced_templates(self.env.parse(source)))
-                    except jinja2.TemplateSyntaxError:
-                        referenced = []
-                    self.memory.references[source] = referenced
+                referenced = self._analysis(source)[0]
                 if None in referenced:  # a name computed while rendering: it could be any template
                     referenced = self.env.list_templates()
                 todo.extend(r for r in referenced if r)
@@ -223,9 +222,12 @@ class Renderer:
         """The keys of `site` a template's source reads (`site.title`, `site['title']`); None when it
         uses `site` otherwise (passes it on, loops over it, calls its methods, names something else so)
         or cannot be parsed, so that it might read any."""
-        if source not in self.memory.site_keys:
-            self.memory.site_keys[source] = _site_keys_in(self.env, source)
-        return self.memory.site_keys[source]
+        return self._analysis(source)[1]
+
+    def _analysis(self, source: str) -> tuple[list, frozenset[str] | None]:
+        if source not in self.memory.analysis:
+            self.memory.analysis[source] = _analysed(self.env, source)
+        return self.memory.analysis[source]
 
     def render_digest(self, page: Page) -> bytes:
         """A digest of what rendering reads besides the context and the templates: the page's
