@@ -500,6 +500,7 @@ class LastBuild:
 
 _SEARCH_MEMO = "search-records"
 _SPARES = "sites"  # in the cache folder: the sites swaps retired, see Engine.spare
+_TRIMMED = "search-pages"  # in the cache folder: search.Known.trimmed of each output folder
 _SOURCES = "article-texts"
 
 
@@ -537,7 +538,9 @@ class Engine:
     def search_inputs(self, keys: Keys, pages: dict[str, bytes | None] | None = None) -> Known:
         """What the search index can take from this build (search.Known), with what the last one left."""
         memo = self.cache.get_state(_SEARCH_MEMO) if self.cache else None
-        self.search = Known(pages, keys.record_inputs(), memo if isinstance(memo, RecordMemo) else RecordMemo())
+        trimmed = self._folder_of_out(self.cache.path.parent / _TRIMMED) if self.cache else None
+        self.search = Known(pages, keys.record_inputs(), memo if isinstance(memo, RecordMemo) else RecordMemo(),
+                            trimmed)
         return self.search
 
     def save_search(self) -> None:
@@ -576,17 +579,25 @@ class Engine:
         if not self.cache or self.preview is not None:
             return None
         sites = self.cache.path.parent / _SPARES
-        out = str(self.out.resolve())
         try:
             if os.stat(sites.parent).st_dev != os.stat(self.out.parent).st_dev:
                 return None
-            sites.mkdir(exist_ok=True)
-            _drop_spares_of_gone_folders(sites)
-            name = hashlib.blake2b(out.encode(), digest_size=8).hexdigest()
-            (sites / f"{name}.out").write_text(out, encoding="utf-8")
         except OSError:
             return None
-        return sites / name
+        return self._folder_of_out(sites)
+
+    def _folder_of_out(self, within: Path) -> Path | None:
+        """A folder in `within` (in the cache) for what is kept for builds into `out`, named after it,
+        with a note of `out` beside it; the folders of outputs that are gone are deleted."""
+        out = str(self.out.resolve())
+        try:
+            within.mkdir(exist_ok=True)
+            _drop_spares_of_gone_folders(within)
+            name = hashlib.blake2b(out.encode(), digest_size=8).hexdigest()
+            (within / f"{name}.out").write_text(out, encoding="utf-8")
+        except OSError:
+            return None
+        return within / name
 
     @property
     def records_in_memory(self) -> bool:
@@ -628,8 +639,9 @@ class Engine:
 
 
 def _drop_spares_of_gone_folders(sites: Path) -> None:
-    """A kept site whose output folder is gone (an `--out` used once, a deleted site) holds a whole
-    site's files alive for nothing: it goes. Each has a note of its folder beside it."""
+    """A kept site (or search pages) whose output folder is gone (an `--out` used once, a deleted
+    site, a finished preview's) holds files alive for nothing: it goes. Each has a note of its folder
+    beside it."""
     for note in sites.glob("*.out"):
         try:
             gone = not Path(note.read_text(encoding="utf-8")).is_dir()

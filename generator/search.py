@@ -66,7 +66,7 @@ from .parallel import cores, return_freed_memory
 from .urls import SEARCH_INDEX_DIR, file_of
 from .views import SEARCH_PATH, Index, event_view, quote_view
 from .pagefind_run import make_index, make_reproducible, pagefind_version, run
-from .pagefind_trim import write_trimmed
+from .pagefind_trim import keep_trimmed, write_trimmed
 from .write import link_or_copy, replace_dir
 
 INDEX_DIR = SEARCH_INDEX_DIR
@@ -168,10 +168,13 @@ class Known:
     pages: every indexed page (see `indexed_page`) with its searched_digest, None where not known;
     made_of: for an owner of records ('event:<id>', 'article:<slug>'), a digest of what they are made
     of besides the leaders' names and the topics (the build's keys of the event, of the article);
-    memo: what the last build left here, and where index_site leaves what the next build needs."""
+    memo: what the last build left here, and where index_site leaves what the next build needs;
+    trimmed: a folder of its own, kept between builds, for the main bundle's trimmed pages (see
+    pagefind_trim.keep_trimmed); without one they are trimmed anew into a temporary folder."""
     pages: Mapping[str, bytes | None] | None = None
     made_of: Mapping[str, bytes] | None = None
     memo: RecordMemo = field(default_factory=RecordMemo)
+    trimmed: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -183,6 +186,7 @@ class _Bundle:
     pages: list[str]
     owners: tuple[str, ...]  # in the order of their records: the events', then the articles'
     key: str
+    searched: tuple[bytes, ...] = ()  # each page's searched_digest
 
     @property
     def glob(self) -> str | None:
@@ -201,6 +205,7 @@ class _Plan:
     bundles: list[_Bundle]  # the main bundle first
     key: str  # over every bundle's key
     made: dict[str, str]  # the records made while planning, by owner, as JSON (see _records_of)
+    trimmed: Path | None = None  # Known.trimmed
 
     def result(self, indexed: int, started: float) -> SearchResult:
         return SearchResult(sum(len(b.pages) for b in self.bundles), indexed == 0, time.perf_counter() - started,
@@ -248,9 +253,10 @@ def _plan(site_dir: Path, briefing: Briefing, shard_articles: int, known: Known 
             page_digests = [(page, (known.pages or {}).get(page) or searched_digest((site_dir / page).read_bytes()))
                             for page in pages[n]]
             key = value_digest((common, page_digests, [(owner, records[owner]) for owner in owners[n]])).hex()
-            bundles.append(_Bundle(f"{SHARDS_DIR}/{n}" if n else "", pages[n], tuple(owners[n]), key))
+            bundles.append(_Bundle(f"{SHARDS_DIR}/{n}" if n else "", pages[n], tuple(owners[n]), key,
+                                   tuple(digest for _, digest in page_digests)))
     key = hashlib.sha256(json.dumps([[b.folder, b.key] for b in bundles]).encode()).hexdigest()
-    return _Plan(version, config, bundles, key, made)
+    return _Plan(version, config, bundles, key, made, known.trimmed)
 
 
 def _common_inputs(briefing: Briefing) -> bytes:
@@ -329,7 +335,7 @@ async def _index_bundles(site_dir: Path, plan: _Plan, bundles: list[_Bundle], re
     async def index(bundle: _Bundle) -> None:
         async with running:  # the records of the bundles being made, no others, are read back from their JSON
             given = [record for owner in bundle.owners for record in json.loads(records.get(owner, "[]"))]
-            pages, files = await _made(site_dir, plan.config, bundle, given)
+            pages, files = await _made(site_dir, plan, bundle, given)
         files, reproducible = make_reproducible({name: data for name, data in files.items() if name not in _UNUSED})
         target = out / bundle.folder
         earlier = previous / bundle.folder if previous is not None else None
@@ -348,12 +354,16 @@ async def _index_bundles(site_dir: Path, plan: _Plan, bundles: list[_Bundle], re
     await asyncio.gather(*(index(bundle) for bundle in bundles))
 
 
-async def _made(site_dir: Path, config: dict, bundle: _Bundle, records: list[dict]) -> tuple[int, dict[str, bytes]]:
+async def _made(site_dir: Path, plan: _Plan, bundle: _Bundle, records: list[dict]) -> tuple[int, dict[str, bytes]]:
     """What Pagefind makes of the bundle's pages and records: (pages indexed, files by path)."""
+    config = plan.config
     if bundle.folder:  # article pages: 18 KB each, 16 KB without what Pagefind ignores; not worth copying
         return await make_index(site_dir, config, bundle.glob, records)
     # The main bundle's leader and topic pages are mostly lists Pagefind ignores: it reads copies
-    # without them (pagefind_trim.py).
+    # without them (pagefind_trim.py), kept between builds where there is a folder for them.
+    if plan.trimmed is not None:
+        keep_trimmed(site_dir, dict(zip(bundle.pages, bundle.searched)), plan.trimmed)
+        return await make_index(plan.trimmed, config, bundle.glob, records)
     with tempfile.TemporaryDirectory(prefix="briefing-search-") as copies:
         write_trimmed(site_dir, bundle.pages, Path(copies))
         return await make_index(Path(copies), config, bundle.glob, records)

@@ -12,7 +12,7 @@ import pytest
 from helpers import REPO
 
 from generator.pagefind_run import make_index, make_reproducible
-from generator.pagefind_trim import without_ignored, write_trimmed
+from generator.pagefind_trim import keep_trimmed, without_ignored, write_trimmed
 from generator.pipeline import build
 
 sys.path.insert(0, str(REPO / "benchmarks"))
@@ -82,3 +82,31 @@ def test_pagefind_makes_the_same_index_from_the_trimmed_pages(briefing, tmp_path
     if briefing == "benchmark":
         assert left < whole / 2, (left, whole)  # what the trimming is for
     assert _index(trimmed, pages) == _index(site, pages)
+
+
+def test_kept_copies_are_trimmed_again_only_where_their_page_changed(tmp_path):
+    site, kept = tmp_path / "site", tmp_path / "kept"
+    hub = '<p>{} words.</p><section data-pagefind-ignore><ul><li>a long list</li></ul></section>'
+    for name, words in (("anna", "Anna"), ("jonas", "Jonas"), ("gone", "Gone")):
+        (site / "leaders" / name).mkdir(parents=True)
+        (site / "leaders" / name / "index.html").write_bytes(page(hub.format(words)))
+    digests = {f"leaders/{name}/index.html": name.encode() * 2 for name in ("anna", "jonas", "gone")}
+    keep_trimmed(site, digests, kept)
+    assert {p.relative_to(kept).as_posix() for p in kept.rglob("*.html")} == set(digests)
+    assert (kept / "leaders/anna/index.html").read_bytes() == without_ignored(page(hub.format("Anna")))
+    unchanged = (kept / "leaders/jonas/index.html").stat()
+
+    (site / "leaders/anna/index.html").write_bytes(page(hub.format("Anna Berg")))
+    del digests["leaders/gone/index.html"]
+    digests["leaders/anna/index.html"] = b"changed"
+    keep_trimmed(site, digests, kept)
+    assert (kept / "leaders/anna/index.html").read_bytes() == without_ignored(page(hub.format("Anna Berg")))
+    assert not (kept / "leaders/gone").exists()
+    again = (kept / "leaders/jonas/index.html").stat()
+    assert (again.st_ino, again.st_mtime_ns) == (unchanged.st_ino, unchanged.st_mtime_ns)
+
+    # A copy changed behind its back, and no record of what the copies were made from: all made again.
+    (kept / "leaders/jonas/index.html").write_bytes(b"damaged")
+    (kept / "digests.json").write_text("{not json")
+    keep_trimmed(site, digests, kept)
+    assert (kept / "leaders/jonas/index.html").read_bytes() == without_ignored(page(hub.format("Jonas")))

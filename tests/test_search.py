@@ -719,3 +719,24 @@ def test_search_works_in_briefing_serve(tmp_path, chromium):
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def test_a_rebuild_makes_the_index_a_clean_build_makes_from_its_kept_trimmed_pages(tmp_path):
+    """The leader and topic pages are given to Pagefind trimmed (pagefind_trim.py), from copies the
+    cache keeps between builds: only a page that changed is trimmed again."""
+    project, out = tmp_path / "project", tmp_path / "project" / "site"
+    shutil.copytree(REPO / "content", project / "content")
+    build(project, out)
+    (kept,) = [p for p in (project / ".briefing-cache" / "search-pages").iterdir() if p.is_dir()]
+    putin, trump = kept / "leaders/vladimir-putin/index.html", kept / "leaders/donald-trump/index.html"
+    assert b"President of Russia" in putin.read_bytes()
+    before = trump.stat()
+    leader = project / "content/leaders/vladimir-putin.yaml"
+    leader.write_text(leader.read_text().replace("role: President of Russia", "role: Russian head of state"))
+    build(project, out)
+    assert b"Russian head of state" in putin.read_bytes()
+    assert (trump.stat().st_ino, trump.stat().st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    clean = tmp_path / "clean"
+    shutil.copytree(project / "content", clean / "content")
+    build(clean, clean / "site")
+    assert _digests(out / INDEX_DIR) == _digests(clean / "site" / INDEX_DIR)
