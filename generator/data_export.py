@@ -267,8 +267,8 @@ _JOIN_MAX = 256  # bytes of text between two spans of the previous file that may
 
 class _Splice:
     """The file's bytes, made of texts and of spans of the previous file, handed on in pieces of
-    ~256 KB. A span that follows another span in the previous file, with just the texts between
-    them there, extends it: unchanged stretches are copied whole."""
+    256 KB to 1 MB. A span that follows another span in the previous file, with just the texts
+    between them there, extends it: unchanged stretches are copied whole."""
 
     def __init__(self, previous: int | None):
         self.fd = previous  # read with pread, not mapped: a mapping's pages would count as the build's memory
