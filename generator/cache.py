@@ -9,7 +9,7 @@ folder (or any part of it) makes the next build a full one, never a wrong one.
 
 Tables
   parses   path → (key, entry, probe) one article's parse (see article_cache.ArticleCache)
-  outputs  (out, path) → record      one site file as the last build wrote it (see incremental.OutputRecord)
+  outputs  (out, path) → record      one site file as the last build wrote it (see outputs.OutputRecord)
   state    name → value              small values: leader-name maps, the no-op fingerprint,
                                     where data/briefing.json holds each fragment
   fragments key → text               pieces of data/briefing.json (see data_export.DataExport)

@@ -27,7 +27,9 @@ from .errors import ContentError, Diagnostic, Report
 from .exports import DATA_PATH, ROBOTS_PATH, SITE_FEED_PATH, SITEMAP_PATH, briefing_json, newest, robots, sitemap
 from .feeds import leader_feed, site_feed
 from .data_export import DataExport
-from .incremental import Engine, Keys, OutputBuilder, PreviewMemory, build_outputs, data_key, plan_outputs
+from .incremental import Engine, PreviewMemory
+from .keys import Keys, data_key
+from .outputs import OutputBuilder, build_outputs, plan_outputs
 from .model import Briefing
 from .pages import plan_pages
 from .parallel import return_freed_memory

@@ -31,7 +31,8 @@ from generator.cache import CACHE_DIR, code_version, digest
 from generator.errors import Report
 from generator.errors import ContentError
 from generator.exports import DATA_PATH
-from generator.incremental import PreviewMemory, planned_pages
+from generator.incremental import PreviewMemory
+from generator.outputs import planned_pages
 from generator.pages import plan_pages
 from generator.render import Renderer
 from generator.search import STAMP, Known, _indexed_pages, record_digests, searched_digest
