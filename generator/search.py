@@ -247,12 +247,16 @@ def _plan(site_dir: Path, briefing: Briefing, shard_articles: int, known: Known 
         owners[first + _shard_of(owner, count)].append(owner)
     common = _common_inputs(briefing)
     records, made = record_digests(briefing, known, common)
+    # A bundle is made of its pages and its records, by this Pagefind and configuration: the leaders'
+    # names and the topics reach it through what the records say of them (their digests), so a new
+    # alias re-indexes only the bundles holding records of that leader.
+    indexer = value_digest((FORMAT, version, sorted(config.items())))
     bundles = []
     for n in range(first + count):
         if n == 0 or pages[n] or owners[n]:
             page_digests = [(page, (known.pages or {}).get(page) or searched_digest((site_dir / page).read_bytes()))
                             for page in pages[n]]
-            key = value_digest((common, page_digests, [(owner, records[owner]) for owner in owners[n]])).hex()
+            key = value_digest((indexer, page_digests, [(owner, records[owner]) for owner in owners[n]])).hex()
             bundles.append(_Bundle(f"{SHARDS_DIR}/{n}" if n else "", pages[n], tuple(owners[n]), key,
                                    tuple(digest for _, digest in page_digests)))
     key = hashlib.sha256(json.dumps([[b.folder, b.key] for b in bundles]).encode()).hexdigest()
@@ -260,9 +264,10 @@ def _plan(site_dir: Path, briefing: Briefing, shard_articles: int, known: Known 
 
 
 def _common_inputs(briefing: Briefing) -> bytes:
-    """A digest of what every bundle is made from besides its pages, events and quotes: Pagefind and
-    its configuration, the leaders' names and the topics. (Not the generator's version: the memo of
-    record digests is kept in the build cache, which a new generator starts afresh.)"""
+    """A digest of what every record is made from besides its event or quote: Pagefind and its
+    configuration, the leaders' names and the topics; the memo of record digests holds for it. (Not
+    the generator's version: the memo is kept in the build cache, which a new generator starts
+    afresh.)"""
     return value_digest((FORMAT, pagefind_version(), sorted(_config(briefing).items()),
                          tuple((leader.id, leader.name, leader.aliases) for leader in briefing.leaders),
                          tuple((topic.id, topic.title) for topic in briefing.topics)))

@@ -8,6 +8,7 @@ of the search page with results go to test-artifacts/screenshots/search-*.png.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -31,7 +32,7 @@ from generator.cli import main
 from generator.exports import DATA_PATH
 from generator.incremental import PreviewMemory
 from generator.pipeline import build, catch_up, load_briefing
-from generator.search import INDEX_DIR, STAMP, index_site
+from generator.search import INDEX_DIR, STAMP, _shard_of, index_site
 
 SLUG = "putin-agrees-energy-pause-refuses-full-ceasefire"
 PREFIXES = ("/", "/briefing/")
@@ -740,3 +741,32 @@ def test_a_rebuild_makes_the_index_a_clean_build_makes_from_its_kept_trimmed_pag
     shutil.copytree(project / "content", clean / "content")
     build(clean, clean / "site")
     assert _digests(out / INDEX_DIR) == _digests(clean / "site" / INDEX_DIR)
+
+
+def test_what_no_record_or_page_says_re_indexes_nothing_and_an_alias_only_its_leaders_bundles(
+        bundled_sites, tmp_path):
+    """A bundle's key is its pages and records: a topic no event or quote names re-indexes nothing (the
+    pages here are the same); a leader's new alias, which their events' records spell out, re-indexes
+    the bundles holding those records, and the index is the one made afresh."""
+    _, briefing_, _, split = bundled_sites
+    renamed = dataclasses.replace(briefing_, topics=tuple(
+        dataclasses.replace(topic, title="Arms and aid") if topic.id == "aid" else topic for topic in briefing_.topics))
+    assert not any("aid" in event.topics for event in briefing_.events)
+    staging = tmp_path / "next"
+    shutil.copytree(split, staging, ignore=shutil.ignore_patterns(INDEX_DIR))
+    assert index_site(staging, renamed, previous=split, shard_articles=3).indexed == 0
+
+    vik = next(leader for leader in briefing_.leaders if leader.id == "jonas-vik")
+    aliased = dataclasses.replace(briefing_, leaders=tuple(
+        dataclasses.replace(leader, aliases=(*leader.aliases, "J. Vik")) if leader is vik else leader
+        for leader in briefing_.leaders))
+    again = tmp_path / "again"
+    shutil.copytree(split, again, ignore=shutil.ignore_patterns(INDEX_DIR))
+    result = index_site(again, aliased, previous=split, shard_articles=3)
+    holding = {_shard_of(f"event:{e.id}", 8) for e in briefing_.events if "jonas-vik" in e.who} | \
+        {_shard_of(f"article:{a.slug}", 8) for a in briefing_.articles if any(q.who == "jonas-vik" for q in a.quotes)}
+    assert result.indexed == len(holding) < result.bundles
+    afresh = tmp_path / "afresh"
+    shutil.copytree(split, afresh, ignore=shutil.ignore_patterns(INDEX_DIR))
+    index_site(afresh, aliased, previous=tmp_path / "none", shard_articles=3)
+    assert _digests(again / INDEX_DIR) == _digests(afresh / INDEX_DIR)
