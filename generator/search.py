@@ -367,8 +367,12 @@ async def _made(site_dir: Path, plan: _Plan, bundle: _Bundle, records: list[dict
     # The main bundle's leader and topic pages are mostly lists Pagefind ignores: it reads copies
     # without them (pagefind_trim.py), kept between builds where there is a folder for them.
     if plan.trimmed is not None:
-        keep_trimmed(site_dir, dict(zip(bundle.pages, bundle.searched)), plan.trimmed)
-        return await make_index(plan.trimmed, config, bundle.glob, records)
+        try:
+            keep_trimmed(site_dir, dict(zip(bundle.pages, bundle.searched)), plan.trimmed)
+        except OSError:  # the cache's folder cannot be written: copies for this build alone, as without one
+            pass
+        else:
+            return await make_index(plan.trimmed, config, bundle.glob, records)
     with tempfile.TemporaryDirectory(prefix="briefing-search-") as copies:
         write_trimmed(site_dir, bundle.pages, Path(copies))
         return await make_index(Path(copies), config, bundle.glob, records)

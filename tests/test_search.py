@@ -770,3 +770,19 @@ def test_what_no_record_or_page_says_re_indexes_nothing_and_an_alias_only_its_le
     shutil.copytree(split, afresh, ignore=shutil.ignore_patterns(INDEX_DIR))
     index_site(afresh, aliased, previous=tmp_path / "none", shard_articles=3)
     assert _digests(again / INDEX_DIR) == _digests(afresh / INDEX_DIR)
+
+
+def test_a_folder_for_the_trimmed_pages_that_cannot_be_written_only_costs_time(tmp_path):
+    project, out = tmp_path / "project", tmp_path / "project" / "site"
+    shutil.copytree(REPO / "content", project / "content")
+    build(project, out)
+    (kept,) = [p for p in (project / ".briefing-cache" / "search-pages").iterdir() if p.is_dir()]
+    shutil.rmtree(kept)
+    kept.write_text("not a folder")
+    leader = project / "content/leaders/vladimir-putin.yaml"
+    leader.write_text(leader.read_text().replace("role: President of Russia", "role: Russian head of state"))
+    build(project, out)
+    clean = tmp_path / "clean"
+    shutil.copytree(project / "content", clean / "content")
+    build(clean, clean / "site")
+    assert _digests(out / INDEX_DIR) == _digests(clean / "site" / INDEX_DIR)
