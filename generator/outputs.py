@@ -89,8 +89,8 @@ def plan_outputs(briefing: Briefing, keys: Keys, renderer: Renderer, with_data: 
                               make=functools.partial(leader_feed_parts, briefing, leader)))
     if with_data:
         export = DataExport(keys.cache, keys.articles.entries, keys.event, keys.articles.whole)
-        outputs.append(Output(DATA_PATH, data_key(keys), make=lambda: export(briefing), here=True,
-                              remake=functools.partial(export, briefing), written=export.written))
+        made = functools.partial(export, briefing)  # given the previous file and its digest, it copies from it
+        outputs.append(Output(DATA_PATH, data_key(keys), make=made, remake=made, written=export.written, here=True))
     page_paths = [p.path for p in pages if not p.path.endswith(".html")]
     outputs.append(Output(SITEMAP_PATH, digest("sitemap", site, heads, tuple(page_paths)),
                           make=lambda: sitemap(briefing, page_paths)))
