@@ -245,12 +245,12 @@ def _plan(site_dir: Path, briefing: Briefing, shard_articles: int, known: Known 
     for owner in [f"event:{event.id}" for event in briefing.events] + \
             [f"article:{article.slug}" for article in briefing.articles if article.quotes]:
         owners[first + _shard_of(owner, count)].append(owner)
-    common = _common_inputs(briefing)
-    records, made = record_digests(briefing, known, common)
     # A bundle is made of its pages and its records, by this Pagefind and configuration: the leaders'
     # names and the topics reach it through what the records say of them (their digests), so a new
     # alias re-indexes only the bundles holding records of that leader.
-    indexer = value_digest((FORMAT, version, sorted(config.items())))
+    indexer = _indexer(version, config)
+    common = _common_inputs(briefing, indexer)
+    records, made = record_digests(briefing, known, common)
     bundles = []
     for n in range(first + count):
         if n == 0 or pages[n] or owners[n]:
@@ -263,12 +263,17 @@ def _plan(site_dir: Path, briefing: Briefing, shard_articles: int, known: Known 
     return _Plan(version, config, bundles, key, made, known.trimmed)
 
 
-def _common_inputs(briefing: Briefing) -> bytes:
+def _indexer(version: str, config: dict) -> bytes:
+    """A digest of what every bundle is made with: Pagefind and its configuration."""
+    return value_digest((FORMAT, version, sorted(config.items())))
+
+
+def _common_inputs(briefing: Briefing, indexer: bytes | None = None) -> bytes:
     """A digest of what every record is made from besides its event or quote: Pagefind and its
-    configuration, the leaders' names and the topics; the memo of record digests holds for it. (Not
-    the generator's version: the memo is kept in the build cache, which a new generator starts
-    afresh.)"""
-    return value_digest((FORMAT, pagefind_version(), sorted(_config(briefing).items()),
+    configuration (`indexer`, if at hand), the leaders' names and the topics; the memo of record
+    digests holds for it. (Not the generator's version: the memo is kept in the build cache, which a
+    new generator starts afresh.)"""
+    return value_digest((indexer or _indexer(pagefind_version(), _config(briefing)),
                          tuple((leader.id, leader.name, leader.aliases) for leader in briefing.leaders),
                          tuple((topic.id, topic.title) for topic in briefing.topics)))
 
