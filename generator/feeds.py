@@ -38,16 +38,19 @@ from .exports import (
 from .model import Article, Briefing, Leader
 from .urls import article_path, home_path, leader_feed_path, leader_path, leaders_path, topics_path
 
-__all__ = ["ATOM_NS", "SITE_FEED_PATH", "leader_feed", "leader_feed_parts", "site_feed", "site_feed_parts"]
+__all__ = ["ATOM_NS", "FEED_ENTRIES", "SITE_FEED_PATH", "leader_feed", "leader_feed_parts", "site_feed", "site_feed_parts"]
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 ATOM_TYPE = "application/atom+xml"
 _EPOCH_YEAR = 1970  # for the tag id of a briefing without articles
+# A feed holds the newest articles, as feed readers poll it: at 10,000 articles a feed of every one
+# was 19 MB. The articles page and data/briefing.json list them all.
+FEED_ENTRIES = 50
 
 
 def site_feed(briefing: Briefing) -> bytes:
-    """The site's Atom feed (at SITE_FEED_PATH, 'feed.xml'): every article, newest first."""
+    """The site's Atom feed (at SITE_FEED_PATH, 'feed.xml'): the FEED_ENTRIES newest articles, newest first."""
     return b"".join(site_feed_parts(briefing))
 
 
@@ -58,8 +61,8 @@ def site_feed_parts(briefing: Briefing) -> Iterator[bytes]:
 
 
 def leader_feed(briefing: Briefing, leader: Leader | str) -> bytes:
-    """A leader's Atom feed (at urls.leader_feed_path): the articles that mention, quote or give a
-    stance to that leader, newest first. `leader` is a Leader or a leader id."""
+    """A leader's Atom feed (at urls.leader_feed_path): the FEED_ENTRIES newest articles that mention,
+    quote or give a stance to that leader, newest first. `leader` is a Leader or a leader id."""
     return b"".join(leader_feed_parts(briefing, leader))
 
 
@@ -107,7 +110,7 @@ def _feed(briefing: Briefing, articles, path: str, alternate: str, title: str, s
           updated: datetime | None = None) -> Iterator[bytes]:
     """The feed's bytes in parts: its head, then each entry, indented and serialised on its own as
     ET.indent and ET.tostring do it for the whole feed."""
-    articles = tuple(articles)
+    articles = tuple(articles)[:FEED_ENTRIES]
     oldest = min((a.published for a in briefing.articles), key=lambda d: d.timestamp(), default=None)
     feed_year = oldest.year if oldest else _EPOCH_YEAR
     # An empty feed (a leader no article mentions) takes the briefing's last change, then the epoch.

@@ -25,7 +25,6 @@ from markupsafe import Markup
 from .model import Article, Briefing, Leader, Topic
 from .overview import overview
 from .render import Deferred, Page
-from .streamed import Each
 from .urls import article_path, articles_path, leader_path, leaders_path, timeline_path, topic_path, topics_path
 from .jsonld import jsonld_article, jsonld_leader, jsonld_site, jsonld_timeline
 from .views import (SEARCH_KINDS, SEARCH_PATH, Index, article_card, base_path, event_view, feed_of_leader,
@@ -39,6 +38,10 @@ LATEST_EVENTS = 6
 # articles'. Every article is on the articles page; at 10,000 articles the summary listing them all
 # was 5.6 MB.
 SUMMARY_ARTICLES = 10
+# A leader's or a topic's page shows the latest of each long list, with the count and a link to the
+# search page's listing of every one (the timeline and data/briefing.json hold them all too). At
+# 10,000 articles a leader's page listing everything was up to 18 MB, a topic's 8.6 MB.
+LIST_LATEST = 50
 
 
 def plan_pages(briefing: Briefing) -> Iterator[Page]:
@@ -117,13 +120,21 @@ def leader_context(ix: Index, leader: Leader) -> dict:
                         search=search_view("leader", leaders=[leader.id],
                                            topics=[s.topic for s in ix.current_of_leader(leader.id)],
                                            context=leader.role))
+    changes = [s for s in history if s["changed_from"]]
+    events, quotes, articles = (ix.events_of_leader[leader.id], ix.quotes_of_leader[leader.id],
+                                ix.articles_of_leader[leader.id])
     context.update({
         "leader": card,
         "stances": stances,
-        "changes": [s for s in history if s["changed_from"]],
-        "quotes": [quote_view(q, ix) for q in ix.quotes_of_leader[leader.id]],
-        "events": Each(lambda event: event_view(event, ix), ix.events_of_leader[leader.id]),
-        "articles": [article_card(a) for a in ix.articles_of_leader[leader.id]],
+        # Events and changes are oldest first, quotes and articles newest first: each list keeps the latest.
+        "changes": changes[-LIST_LATEST:],
+        "change_count": len(changes),
+        "quotes": [quote_view(q, ix) for q in quotes[:LIST_LATEST]],
+        "quote_count": len(quotes),
+        "events": [event_view(event, ix) for event in events[-LIST_LATEST:]],
+        "event_count": len(events),
+        "articles": [article_card(a) for a in articles[:LIST_LATEST]],
+        "article_count": len(articles),
         "feed": feed_of_leader(leader),
     })
     return context
@@ -159,7 +170,8 @@ def topic_context(ix: Index, topic: Topic) -> dict:
     context.update({
         "topic": {"id": topic.id, "title": topic.title, "description": topic.description, "path": topic_path(topic.id)},
         "stances": [stance_entry(s.who, topic.id, ix) for s in current],
-        "events": Each(lambda event: event_view(event, ix), events),
+        "events": [event_view(event, ix) for event in events[-LIST_LATEST:]],
+        "event_count": len(events),
     })
     return context
 

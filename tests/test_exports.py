@@ -10,6 +10,7 @@ import dataclasses
 import html.parser
 import json
 import shutil
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -26,6 +27,8 @@ from generator.streamed import dumps
 from generator.urls import article_path, leader_feed_path, leader_path, timeline_path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "benchmarks"))
+import synth  # noqa: E402 - the benchmark's briefing, for a briefing of many articles
 SCHEMA_PATH = REPO / "generator" / "schemas" / "briefing-data.schema.json"
 ATOM = "{http://www.w3.org/2005/Atom}"
 SM = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
@@ -186,6 +189,22 @@ def test_bundled_leader_feeds_parse(bundled):
         assert links["alternate"] == f"/{leader_path(leader.id)}"
     putin = next(leader for leader in bundled.leaders if leader.id == "vladimir-putin")
     assert [e.link for e in parse_feed(leader_feed(bundled, putin)).entries] == [f"/{article_path(BUNDLED_ARTICLE)}"]
+
+
+def test_a_long_briefings_feeds_hold_the_fifty_newest_articles(tmp_path):
+    own = load_briefing(synth.write_briefing(tmp_path / "project", 70))[0]
+    parsed = parse_feed(site_feed(own))
+    slugs = lambda entries: [e.link.partition("/articles/")[2].rstrip("/") for e in entries]  # noqa: E731
+    assert slugs(parsed.entries) == [a.slug for a in own.articles[:50]]
+    assert parsed.feed.updated == parsed.entries[0].updated  # the newest article the feed holds
+    def articles_about(leader):
+        return [a for a in own.articles if leader.id in {*a.mentions, *(q.who for q in a.quotes),
+                                                         *(s.who for s in a.stances)}]
+    leader = max(own.leaders, key=lambda leader: len(articles_about(leader)))
+    about = articles_about(leader)
+    assert len(about) > 50
+    entries = parse_feed(leader_feed(own, leader)).entries
+    assert slugs(entries) == [a.slug for a in about[:50]]
 
 
 def test_feed_with_absolute_base_url(small):

@@ -15,7 +15,7 @@ import sys
 import unicodedata
 from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import parse_qsl, urljoin, urlsplit
 
 import pytest
 
@@ -376,6 +376,73 @@ def test_a_long_briefings_summary_shows_its_ten_newest_articles_and_links_to_all
 
 # ---------------------------------------------------------------------------
 # Leaders
+
+@pytest.fixture(scope="module")
+def long_briefing(tmp_path_factory):
+    """A synthetic briefing of 200 articles, in which the busiest leader has hundreds of events."""
+    project = synth.write_briefing(tmp_path_factory.mktemp("long") / "project", 200)
+    own = load_briefing(project)[0]
+    return own, Site(dict(render_site(project, own)))
+
+
+def _search_link(site: Site, path: str, paragraph: Node) -> tuple[str, dict[str, str]]:
+    href = paragraph.find("a").attrs["href"]
+    target, _ = site.resolve(path, href)
+    return target, dict(parse_qsl(urlsplit(href).query))
+
+
+def test_a_busy_leaders_page_shows_the_latest_fifty_of_each_list_and_searches_all(long_briefing):
+    own, site = long_briefing
+    leader = max(own.leaders, key=lambda leader: sum(leader.id in e.who for e in own.events))
+    path = f"leaders/{leader.id}/index.html"
+    page = site.page(path)
+    events = [e for e in own.events if leader.id in e.who]
+    quotes = [q for a in own.articles for q in a.quotes if q.who == leader.id]
+    articles = [a for a in own.articles if leader.id in a.mentions]
+    changes = sorted((s for s in own.stances if s.who == leader.id and s.changed_from), key=lambda s: s.when.sort_key())
+    assert min(len(events), len(quotes), len(articles), len(changes)) > 50  # every list is cut
+
+    shown = [li.find("a").attrs["href"].rpartition("#event-")[2]
+             for li in page.find("ol", cls="events").find_all("li", cls="event")]
+    assert shown == [e.id for e in events[-50:]]  # the latest, in the timeline's order
+    cited = [li.find("a", cls="cite").attrs["href"] for li in page.find("ul", cls="quotes").find_all("li")]
+    assert cited == [f"../../articles/{q.citation.article}/#{q.citation.paragraph}" for q in quotes[:50]]
+    listed = [words(li.find("a")) for li in page.find("ul", cls="article-list").find_all("li")]
+    assert listed == [a.title for a in articles[:50]]  # the newest first
+    assert len(page.find("ol", cls="changes").find_all("li")) == 50
+    assert f"The latest 50 of {len(changes)} changes." in words(page.by_id("changes-h").parent)
+
+    for heading, kind, items in (("events-h", "event", events), ("quotes-h", "quote", quotes),
+                                 ("articles-h", "article", articles)):
+        more = page.by_id(heading).parent.find("p", cls="latest-of")
+        assert words(more) == f"The latest 50 of {len(items)} {kind}s. Search all {len(items)} {kind}s →"
+        assert _search_link(site, path, more) == (SEARCH, {"kind": kind, "leader": leader.id})
+
+
+def test_a_busy_topics_page_shows_its_latest_fifty_events_and_searches_all(long_briefing):
+    own, site = long_briefing
+    topic = own.topics[0]
+    path = f"topics/{topic.id}/index.html"
+    page = site.page(path)
+    events = [e for e in own.events if topic.id in e.topics]
+    assert len(events) > 50
+    shown = [li.find("a").attrs["href"].rpartition("#event-")[2]
+             for li in page.find("ol", cls="events").find_all("li", cls="event")]
+    assert shown == [e.id for e in events[-50:]]
+    more = page.find("p", cls="latest-of")
+    assert words(more) == f"The latest 50 of {len(events)} events. Search all {len(events)} events →"
+    assert _search_link(site, path, more) == (SEARCH, {"kind": "event", "topic": topic.id})
+
+
+def test_a_leader_or_topic_with_fifty_items_or_fewer_lists_them_all_without_a_count(long_briefing, site):
+    own, long_site = long_briefing
+    quiet = min(own.leaders, key=lambda leader: sum(leader.id in e.who for e in own.events))
+    assert 0 < sum(quiet.id in e.who for e in own.events) <= 50
+    for files, path in ((long_site, f"leaders/{quiet.id}/index.html"), (site, "leaders/vladimir-putin/index.html"),
+                        (site, "topics/full-ceasefire/index.html")):
+        page = files.page(path)
+        assert page.find("p", cls="latest-of") is None, path
+        assert "The latest" not in words(page), path
 
 def test_a_leader_page_shows_identity_stances_quotes_events_and_articles(site):
     path = "leaders/vladimir-putin/index.html"

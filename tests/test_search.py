@@ -34,6 +34,9 @@ from generator.incremental import PreviewMemory
 from generator.pipeline import build, catch_up, load_briefing
 from generator.search import INDEX_DIR, STAMP, _shard_of, index_site
 
+sys.path.insert(0, str(REPO / "benchmarks"))
+import synth  # noqa: E402 - the benchmark's briefing, for a briefing of many articles
+
 SLUG = "putin-agrees-energy-pause-refuses-full-ceasefire"
 PREFIXES = ("/", "/briefing/")
 
@@ -238,6 +241,27 @@ def test_a_filter_alone_lists_everything_it_keeps(sites, chromium, briefing):
         assert len(results) == len(quotes)
         assert {r["kind"] for r in results} == {"Quote"}
         assert {r["title"].strip("“”…") for r in results} <= {q.text for q in quotes}
+        reader.close()
+
+
+def test_a_busy_leaders_page_links_to_the_search_listing_every_one_of_its_items(tmp_path, chromium):
+    """A leader's page shows the latest 50 events, quotes and articles; its links list them all."""
+    project = synth.write_briefing(tmp_path / "project", 80)
+    assert build(project, tmp_path / "site").pages
+    with static_server(tmp_path / "site", "/") as base:
+        reader = Reader(chromium, base).open("leaders/anna-berg/")
+        counts = reader.page.locator("p.latest-of").all_inner_texts()
+        assert len(counts) == 3, counts  # events, quotes, articles
+        for n, said in enumerate(counts):
+            total = re.match(r"The latest 50 of (\d+) (\w+)", said)
+            reader.page.locator("p.latest-of a").nth(n).click()
+            reader.page.wait_for_function("() => /results? with the filters chosen/.test("
+                                          "document.querySelector('[data-search-status]').textContent)")
+            assert reader.status().startswith(f"{total[1]} results"), (said, reader.status())
+            kinds = {r["kind"] for r in reader.results()}
+            assert kinds == {total[2].title().rstrip("s")}, kinds
+            reader.page.go_back()
+        assert reader.errors == [] and reader.external == []
         reader.close()
 
 
