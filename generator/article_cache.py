@@ -108,12 +108,13 @@ def parse_recorded(ctx: Context, file: SourceFile) -> tuple[ParsedArticle | None
         return parsed, report.diagnostics, None, ""
     article = parsed.article
     head = value_digest((dataclasses.replace(article, body_html="", paragraphs=()), parsed.events))
+    full = value_digest((head, article.body_html, article.paragraphs))  # the head is not pickled twice
     seen = finder.seen
     longest = max(seen, key=len, default="")
     probe = "\0".join([longest, *(text for text in dict.fromkeys(seen) if text not in longest)])
     entry = ParseEntry(parsed, tuple(report.diagnostics), frozenset(ids.asked),
                        tuple(sorted((who, _name(ctx, who)) for who in leaders.asked)),
-                       names_digest(ctx.finder), head, value_digest(parsed), article_fragments(article))
+                       names_digest(ctx.finder), head, full, article_fragments(article))
     return parsed, report.diagnostics, entry, probe
 
 

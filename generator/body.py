@@ -31,6 +31,10 @@ _PLACEHOLDER = re.compile("\x02wzxhzdk:(\\d+)\x03")
 _ATTRIBUTES = {"*": {"id", "class", "title", "lang", "dir"}, "a": {"href"}, "img": {"src", "alt"},
                "ol": {"start"}, "blockquote": {"cite"}, "td": {"align"}, "th": {"align"}}
 _URL_SCHEMES = {"http", "https", "mailto"}
+# A key point of words, spaces and plain punctuation, starting with a letter, is its own HTML:
+# nothing in it is Markdown, nothing needs escaping. Most key points are; converting each one took
+# ~3% of a cold build.
+_PLAIN = re.compile(r"[^\W\d_](?:[^\W_]|[ ,.;:'’‘“”()?!%–—/-])*")
 
 
 @dataclass(frozen=True)
@@ -218,6 +222,12 @@ def sanitize(fragment: str) -> str:
 
 def render_inline(text: str) -> str:
     """Render a short Markdown item (a key point) as inline HTML, without the <p>."""
+    if _PLAIN.fullmatch(text):
+        return text
+    return _markdown_inline(text)
+
+
+def _markdown_inline(text: str) -> str:
     md = _markdown("inline")
     try:
         out = sanitize(md.convert(text))

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
+
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from helpers import ARTICLE, REPO, SITE, briefing_of, project_files
 
+from generator.body import _markdown_inline, render_inline
 from generator.pipeline import load_briefing
+from generator.text import MentionFinder
 
 
 def test_bundled_briefing_builds_its_model():
@@ -134,3 +140,41 @@ def test_a_tree_written_to_the_contract_by_someone_else_builds_as_it_is():
     assert shown["Some time in the 2010s"] == "the 2010s"
     assert shown["An approximate month"] == "c. February 2025"
     assert len(briefing.events) == 13 and briefing.base_url == "https://example.org/briefing/"
+
+
+# Key points: words and plain punctuation, joined by one of what Markdown or HTML reads.
+WORDS = st.sampled_from(["Putin", "agreed", "Зеленський", "é", "30-day", "2025", "1.", "(talks)", "“no”", "it’s",
+                         "50%", "now!", "why?", "—", "a/b", ".", ",", ":", ";", "-", "’", "("])
+JOINS = ["", " ", "  ", "<", "*", "**", "_", "__", "`", "[", "]", "](x)", "<b>", "&", "&amp;", "#", "# ", ">", "\\",
+         '"', "\n", "\n\n", "\t", "\u00a0", "+", "=", "~", "|", "- ", "1. ", "    ", "!["]
+
+
+@given(st.sampled_from(JOINS), st.lists(WORDS, min_size=1, max_size=6))
+@example("\\", ["Putin", "(talks)"])  # an escaped parenthesis
+@example("*", ["Putin", "agreed", "now!"])  # emphasis inside a word
+@example("&", ["Putin", "it’s"])
+@example("<", ["Putin", "agreed"])
+@settings(max_examples=600, deadline=None)
+def test_a_key_point_of_plain_words_renders_as_markdown_renders_it(join, words):
+    """render_inline gives plain text back as it is, without Markdown: it must be what Markdown gives."""
+    for text in (join.join(words), join + " ".join(words), " ".join(words) + join,
+                 f"{words[0]} {join}{' '.join(words)}{join} now"):
+        assert render_inline(text) == _markdown_inline(text), text
+
+
+NAME_PIECES = st.sampled_from(["A", "B", "Ab", "J.", " ", "Vik", "Зе", "é", "e\u0301", "-", "'", "1"])
+
+
+@given(st.lists(st.lists(NAME_PIECES, min_size=1, max_size=4).map("".join), min_size=1, max_size=6),
+       st.lists(st.sampled_from(["A", "B", "Ab", "J.", " ", "Vik", "Зе", "é", "x", "_", "-", ",", "'", "1"]),
+                max_size=25).map("".join))
+@example(["J.", "J. Vik", "Vik"], "J. Vik, Vik")  # a name that a longer one begins with, before a space
+@settings(max_examples=400, deadline=None)
+def test_mentions_are_the_longest_whole_name_as_a_plain_alternation_finds_them(names, text):
+    """The finder's pattern (a trie) finds what the definition finds: the names, longest first, as whole words."""
+    finder = MentionFinder({name: f"leader-{n}" for n, name in enumerate(names)})
+    spellings = sorted(finder.names, key=lambda n: (-len(n), n))
+    if not spellings:
+        return
+    plain = re.compile(r"(?<!\w)(?:" + "|".join(re.escape(n) for n in spellings) + r")(?!\w)")
+    assert list(finder.finditer(text)) == [(m.start(), m.end(), finder.names[m.group()]) for m in plain.finditer(text)]
