@@ -75,13 +75,17 @@ async def _index(site_dir: Path, config: dict, glob: str | None, records: list[d
     try:
         index = await service.create_index(dict(config))
         pages = (await index.add_directory(str(site_dir), glob=glob)).get("page_count", 0) if glob else 0
-        # All sent at once rather than each awaiting its answer (2.4× faster at 1,000 articles). The
-        # tasks write their requests in the order they were made, the model's, and the service handles
-        # requests one at a time in the order received, so the index does not depend on timing.
-        await asyncio.gather(*(index.add_custom_record(url=record["url"], content=record["content"],
-                                                       language=config["force_language"], meta=record["meta"],
-                                                       filters=record["filters"])
-                               for record in records))
+        # All sent at once rather than each awaiting its answer. The requests are written in the order
+        # of `records`, the model's, and the service handles them one at a time in the order received,
+        # so the index does not depend on timing.
+        add_records = getattr(service, "add_records", None)
+        if add_records is not None and isinstance(getattr(index, "_index_id", None), int):
+            await add_records(index._index_id, config["force_language"], records)
+        else:  # the stock service (a Pagefind API we do not know): one call a record
+            await asyncio.gather(*(index.add_custom_record(url=record["url"], content=record["content"],
+                                                           language=config["force_language"], meta=record["meta"],
+                                                           filters=record["filters"])
+                                   for record in records))
         # The files come back in memory, and the build writes them. (Pagefind's own write_files
         # answers before its writes are done, and closing the service then can leave files empty.)
         files = {f["path"]: f["content"] for f in await index.get_files()}
@@ -153,6 +157,26 @@ def _service_class():
             if backend.returncode is None:
                 backend.terminate()
             await backend.wait()
+
+        async def add_records(self, index_id: int, language: str, records: list[dict]) -> None:
+            """Index.add_custom_record for each record, as one write. The stock call is a task, a
+            write and a drain for each record: at 10,000 articles (75,000 events and quotes) that
+            was ~4 s of a cold build's own process, beside Pagefind's work."""
+            loop = asyncio.get_running_loop()
+            answers, requests = [], bytearray()
+            for record in records:
+                self._message_id += 1
+                answers.append(answer := loop.create_future())
+                self._responses[self._message_id] = answer
+                requests += base64.b64encode(json.dumps({"message_id": self._message_id, "payload": {
+                    "type": "AddRecord", "index_id": index_id, "url": record["url"], "content": record["content"],
+                    "language": language, "meta": record["meta"], "filters": record["filters"], "sort": None,
+                }}).encode("utf-8")) + b","
+            self._backend.stdin.write(requests)
+            await self._backend.stdin.drain()
+            for answer in answers:
+                if (await answer).get("type") != "IndexedFile":
+                    raise Exception("Pagefind did not index a record")
 
         async def _wait_for_responses(self) -> None:
             backend = getattr(self, "_backend", None)
