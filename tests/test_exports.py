@@ -197,6 +197,7 @@ def test_a_long_briefings_feeds_hold_the_fifty_newest_articles(tmp_path):
     slugs = lambda entries: [e.link.partition("/articles/")[2].rstrip("/") for e in entries]  # noqa: E731
     assert slugs(parsed.entries) == [a.slug for a in own.articles[:50]]
     assert parsed.feed.updated == parsed.entries[0].updated  # the newest article the feed holds
+
     def articles_about(leader):
         return [a for a in own.articles if leader.id in {*a.mentions, *(q.who for q in a.quotes),
                                                          *(s.who for s in a.stances)}]

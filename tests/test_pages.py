@@ -444,6 +444,7 @@ def test_a_leader_or_topic_with_fifty_items_or_fewer_lists_them_all_without_a_co
         assert page.find("p", cls="latest-of") is None, path
         assert "The latest" not in words(page), path
 
+
 def test_a_leader_page_shows_identity_stances_quotes_events_and_articles(site):
     path = "leaders/vladimir-putin/index.html"
     page = site.page(path)

@@ -427,12 +427,13 @@ def test_two_fresh_builds_give_byte_identical_index_files(tmp_path):
     assert first == second
 
 
-def test_records_sent_in_one_write_index_as_sent_one_call_each(tmp_path, monkeypatch):
-    """The build writes every record to Pagefind at once (pagefind_run's add_records); with a
+def test_records_written_in_batches_index_as_sent_one_call_each(tmp_path, monkeypatch):
+    """The build writes the records to Pagefind 256 KB at a time (pagefind_run's add_records); with a
     service that cannot, it calls Pagefind's add_custom_record for each. Both give the same index."""
     from generator import pagefind_run
+    project = synth.write_briefing(tmp_path / "project", 60)  # one bundle, ~450 records, ~700 KB of requests
     batched = tmp_path / "batched"
-    assert main(["build", str(REPO), "--out", str(batched)]) == 0
+    assert main(["build", str(project), "--out", str(batched)]) == 0
     ours = pagefind_run._service_class
 
     def one_call_each():
@@ -442,8 +443,8 @@ def test_records_sent_in_one_write_index_as_sent_one_call_each(tmp_path, monkeyp
 
     monkeypatch.setattr(pagefind_run, "_service_class", one_call_each)
     each = tmp_path / "each"
-    assert main(["build", str(REPO), "--out", str(each)]) == 0
-    assert json.loads((each / INDEX_DIR / STAMP).read_text())["records"] > 20
+    assert main(["build", str(project), "--out", str(each)]) == 0
+    assert json.loads((each / INDEX_DIR / STAMP).read_text())["records"] > 400
     assert _digests(batched / INDEX_DIR) == _digests(each / INDEX_DIR)
 
 
