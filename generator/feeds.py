@@ -38,7 +38,8 @@ from .exports import (
 from .model import Article, Briefing, Leader
 from .urls import article_path, home_path, leader_feed_path, leader_path, leaders_path, topics_path
 
-__all__ = ["ATOM_NS", "FEED_ENTRIES", "SITE_FEED_PATH", "leader_feed", "leader_feed_parts", "site_feed", "site_feed_parts"]
+__all__ = ["ATOM_NS", "FEED_ENTRIES", "SITE_FEED_PATH", "leader_feed", "leader_feed_parts", "site_feed",
+           "site_feed_parts"]
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"

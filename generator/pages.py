@@ -112,7 +112,7 @@ def leader_context(ix: Index, leader: Leader) -> dict:
     briefing = ix.briefing
     card = leader_card(leader, ix)
     stances = [stance_entry(leader.id, s.topic, ix) for s in ix.current_of_leader(leader.id)]
-    history = [stance_view(s, ix) for s in sorted(ix.history_by_leader[leader.id], key=lambda s: s.when.sort_key())]
+    changes = sorted((s for s in ix.history_by_leader[leader.id] if s.changed_from), key=lambda s: s.when.sort_key())
     context = page_view(ix, section="leaders", title=leader.name,
                         description=f"{leader.name}, {leader.role}: current stances, quotes and events in "
                                     f"“{briefing.title}”.",
@@ -120,14 +120,13 @@ def leader_context(ix: Index, leader: Leader) -> dict:
                         search=search_view("leader", leaders=[leader.id],
                                            topics=[s.topic for s in ix.current_of_leader(leader.id)],
                                            context=leader.role))
-    changes = [s for s in history if s["changed_from"]]
     events, quotes, articles = (ix.events_of_leader[leader.id], ix.quotes_of_leader[leader.id],
                                 ix.articles_of_leader[leader.id])
     context.update({
         "leader": card,
         "stances": stances,
         # Events and changes are oldest first, quotes and articles newest first: each list keeps the latest.
-        "changes": changes[-LIST_LATEST:],
+        "changes": [stance_view(s, ix) for s in changes[-LIST_LATEST:]],
         "change_count": len(changes),
         "quotes": [quote_view(q, ix) for q in quotes[:LIST_LATEST]],
         "quote_count": len(quotes),
