@@ -106,13 +106,33 @@ class TemplateMemory(jinja2.BytecodeCache):
         self.code[bucket.key] = bucket.bytecode_to_string()
 
 
+# Names a dict has as attributes (items, keys, get, ...): `view.items` must stay the method.
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class _ViewEnvironment(jinja2.Environment):
+    """Jinja's environment, with `x.name` on a plain dict (every view is one) looked up as a key first.
+
+    Jinja prefers the attribute and tries `getattr(view, name)` first, which raises (and catches)
+    an AttributeError for every key a template reads: ~10% of rendering a site. A dict's only
+    attributes are its class's, so for any other name the key is what Jinja would give anyway."""
+
+    def getattr(self, obj, attribute):
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                return self.undefined(obj=obj, name=attribute)
+        return super().getattr(obj, attribute)
+
+
 class Renderer:
     def __init__(self, project: Path, base_url: str, memory: TemplateMemory | None = None):
         self.project = project
         self.base_url = base_url
         self.search_path = [d for d in (project / "templates", builtin_templates()) if d.is_dir()]
         self.memory = memory or TemplateMemory()
-        self.env = jinja2.Environment(
+        self.env = _ViewEnvironment(
             loader=jinja2.FileSystemLoader([str(d) for d in self.search_path]),
             autoescape=jinja2.select_autoescape(["html", "xml", "svg"], default_for_string=True),
             undefined=jinja2.StrictUndefined,

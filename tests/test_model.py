@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import markdown
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from helpers import ARTICLE, REPO, SITE, briefing_of, project_files
 
-from generator.body import _markdown_inline, render_inline
+from generator.body import _markdown_inline, plain_inline, render_inline
 from generator.pipeline import load_briefing
 from generator.text import MentionFinder
 
@@ -160,6 +161,25 @@ def test_a_key_point_of_plain_words_renders_as_markdown_renders_it(join, words):
     for text in (join.join(words), join + " ".join(words), " ".join(words) + join,
                  f"{words[0]} {join}{' '.join(words)}{join} now"):
         assert render_inline(text) == _markdown_inline(text), text
+
+
+MARKDOWN_PIECES = st.sampled_from([*(w for w in WORDS.elements if w), *JOINS, "  \n", "`x`", "\\*", "[a][1]",
+                                   "\n[1]: http://e.org", "<http://e.org>", "<a@b.org>", "&copy;", "&#42;", "!",
+                                   "***", "_x_", "\x02", "\x03"])
+
+
+@given(st.lists(MARKDOWN_PIECES, max_size=30).map("".join), st.booleans())
+@example("Putin agreed  \nwhy?", False)  # a hard line break
+@example("Putin [agreed][1]\n\n[1]: http://e.org", True)  # a reference link, across paragraphs
+@example("- a *b*\n- c\n\n  d", True)  # emphasis in a list item, and one that is plain
+@settings(max_examples=400, deadline=None)
+def test_markdown_skipping_plain_text_gives_what_markdown_gives(text, body):
+    """_PlainInline leaves a text without inline markup as it is, without trying Markdown's inline
+    patterns on it: Markdown with it must give what Markdown gives."""
+    def made(fast: bool):
+        md = markdown.Markdown(extensions=["sane_lists"] if body else [], output_format="html")
+        return plain_inline(md) if fast else md
+    assert made(True).convert(text) == made(False).convert(text), text
 
 
 NAME_PIECES = st.sampled_from(["A", "B", "Ab", "J.", " ", "Vik", "Зе", "é", "e\u0301", "-", "'", "1"])

@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl, urljoin, urlsplit
 import pytest
 
 from generator.dates import parse_edtf
+from generator.errors import ContentError
 from generator.pipeline import load_briefing, render_site
 from generator.text import fold
 from generator.views import date_view
@@ -535,6 +536,29 @@ def test_a_template_override_changes_one_page_kind_only(tmp_path, site):
     leader_pages = sorted(p for p in files if re.fullmatch(r"leaders/[^/]+/index\.html", p))
     assert changed == leader_pages
     assert b'<h1 class="custom">Vladimir Putin</h1>' in files["leaders/vladimir-putin/index.html"]
+
+
+def test_a_template_reads_a_view_by_key_keeps_its_methods_and_is_told_of_a_missing_key(tmp_path):
+    """Views are dicts: `leader.name` is the key, `leader.items()` still the dict's method, and a
+    key the view lacks is an error naming the template's line (render._ViewEnvironment)."""
+    project = tmp_path / "project"
+    shutil.copytree(REPO / "content", project / "content")
+    (project / "templates").mkdir()
+    template = project / "templates" / "leader.html"
+    template.write_text('{% extends "base.html" %}{% block content %}<h1>{{ leader.name }}</h1>'
+                        '<p class="keys">{{ leader.items()|map("first")|select("eq", "name")|list|length }}'
+                        '</p>{% endblock %}\n', encoding="utf-8")
+    own = load_briefing(project)[0]
+    page = dict(render_site(project, own))["leaders/vladimir-putin/index.html"]
+    assert b'<h1>Vladimir Putin</h1><p class="keys">1</p>' in page
+
+    template.write_text('{% extends "base.html" %}{% block content %}\n{{ leader.nickname }}{% endblock %}\n',
+                        encoding="utf-8")
+    with pytest.raises(ContentError) as failure:
+        dict(render_site(project, own))
+    [problem] = failure.value.diagnostics
+    assert problem.path == "templates/leader.html" and problem.line == 2
+    assert "nickname" in problem.message
 
 
 @pytest.mark.parametrize("base_url, root", [("https://example.org/briefing/", "/briefing/"), ("/", "/")])
