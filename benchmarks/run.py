@@ -23,6 +23,10 @@ and reports wall time, peak memory (the sum over the build's processes,
 sampled every 20 ms; and the largest single process) and how many files of
 the site were written (new inode or modification time). It is not a test: it
 prints a table (and writes it as JSON with --json).
+
+The generator's modules are compiled to bytecode first, as `pip install` leaves an installed
+briefing: a checkout run with PYTHONDONTWRITEBYTECODE set (as on the development machine) would
+otherwise compile them again in every build, ~0.15 s of each.
 """
 
 from __future__ import annotations
@@ -252,6 +256,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
     args.workdir.mkdir(parents=True, exist_ok=True)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "generator")], check=True)
     results = [bench(size, args.workdir, not args.no_serve, not args.no_hugo) for size in args.sizes]
     print(table(results))
     for result in results:

@@ -133,6 +133,24 @@ class BuildCache:
                 path.unlink(missing_ok=True)  # damaged: the next build starts a new one
             return None
 
+    @staticmethod
+    def peek_state(project: Path, name: str):
+        """A state value, read without opening the cache for a build (noop.py): read-only, no schema,
+        no other version's file deleted, nothing reported. None when there is none or it cannot be
+        read; the build that then follows opens the cache and says what is wrong with it."""
+        path = project / CACHE_DIR / f"cache-{code_version()[:20]}.sqlite"
+        if not path.is_file():
+            return None
+        try:
+            db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=10)
+            try:
+                row = db.execute("SELECT value FROM state WHERE name = ?", (name,)).fetchone()
+            finally:
+                db.close()
+            return pickle.loads(row[0]) if row else None
+        except Exception:  # a damaged file, or a value of another shape: any exception unpickling can raise
+            return None
+
     # Reading ----------------------------------------------------------------
 
     def parse_keys(self) -> dict[str, bytes]:

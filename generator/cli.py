@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 from . import __version__
 from .errors import BriefingError, UsageError
-from .settings import clean_base_url
+from .urls import clean_base_url
 
 
 def _project(args) -> Path:
@@ -77,14 +78,22 @@ def cmd_check(args) -> int:
 
 
 def cmd_build(args) -> int:
-    from .pipeline import build
+    from . import noop  # before the pipeline, which a build with nothing to do never imports
 
+    started = time.perf_counter()
     project = _project(args)
     out = Path(args.out).resolve() if args.out else project / "site"
-    result = build(project, out, base_url=base_url_option(args.base_url), strict=args.strict,
-                   source_date=source_date_option(os.environ.get("SOURCE_DATE_EPOCH")))
-    _print_diagnostics(result.diagnostics)
-    print(f"briefing build: wrote {result.pages} pages to {out} in {result.seconds:.2f} s")
+    base_url, source_date = base_url_option(args.base_url), source_date_option(os.environ.get("SOURCE_DATE_EPOCH"))
+    last, inputs = noop.unchanged(project, out, noop.options(base_url, args.strict, source_date))
+    if last is not None:
+        pages, diagnostics = last.pages, last.diagnostics
+    else:
+        from .pipeline import build
+
+        result = build(project, out, base_url=base_url, strict=args.strict, source_date=source_date, inputs=inputs)
+        pages, diagnostics = result.pages, result.diagnostics
+    _print_diagnostics(diagnostics)
+    print(f"briefing build: wrote {pages} pages to {out} in {time.perf_counter() - started:.2f} s")
     return 0
 
 

@@ -14,8 +14,6 @@ import sys
 from pathlib import Path
 
 from .errors import BriefingError, ContentError, Report, UsageError
-from .settings import parse_site
-from .sources import read_site_file
 
 
 def add_arguments(parser) -> None:
@@ -49,6 +47,9 @@ def _site_cname(project: Path) -> str | None:
     """The custom domain for GitHub Pages' CNAME file: `cname` in content/site.yaml, if any. Read and
     checked as a build does (settings.parse_site), so a bad one is named with its line before anything
     is built or published."""
+    from .settings import parse_site  # here: `briefing build` imports this module for its arguments alone
+    from .sources import read_site_file
+
     report = Report()
     settings = parse_site(read_site_file(project, report), report)
     if report.failed():

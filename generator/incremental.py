@@ -10,13 +10,12 @@ Three layers, each a shortcut that can only ever give the bytes a full build giv
    is the last build's is taken over unchanged, and of the others only those
    whose view changed are rendered.
 
-3. No-op (`Engine.up_to_date`, here). When no input file, option or generator
-   file changed since the last build into the same directory, and that
-   directory still holds exactly what the build wrote, nothing is done at all.
+3. No-op (noop.py). When no input file, option or generator file changed
+   since the last build into the same directory, and that directory still
+   holds exactly what the build wrote, nothing is done at all.
 
 This module holds what a build keeps between builds: the cache's records of
-the last build (`Engine`), the preview's memory (`PreviewMemory`), and the
-fingerprints of the inputs and of the output folder.
+the last build (`Engine`) and the preview's memory (`PreviewMemory`).
 
 "Taken over" means hard-linked from the previous site into the new build's
 staging directory (write.SiteWriter), so the new site is complete before it
@@ -35,83 +34,24 @@ import hashlib
 import os
 import pickle
 import shutil
-import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .article_cache import ArticleCache, ParseMemory
 from .assemble import Recall
-from .cache import BuildCache, code_version, digest
+from .cache import BuildCache
 from .errors import Diagnostic
 from .keys import Keys
+from .noop import LastBuild, current, fingerprint, site_fingerprint, state_name, verifying
 from .outputs import OutputRecord, RenderResult
 from .parallel import cores
-from .render import TemplateMemory, builtin_templates
+from .render import TemplateMemory
 from .search import Known, RecordMemo
 from .sources import unread_file
-from .urls import SEARCH_INDEX_DIR
-
-VERIFY = "BRIEFING_VERIFY_INCREMENTAL"
-
-
-# ---------------------------------------------------------------------------
-# 3. No-op
-
-def input_stats(project: Path) -> list[tuple]:
-    """(path, size, mtime_ns, inode) of every file a build reads: content/, the templates, the generator itself."""
-    roots = [project / "content", project / "templates", builtin_templates()]
-    found = []
-    for root in roots:
-        _walk(str(root), found)
-    return found
-
-
-def _walk(directory: str, found: list, outline: str | None = None) -> None:
-    """Each file below `directory` with its size, modification time and inode. Below `outline` (a
-    folder's path), only the folders with their number of entries and modification time, which
-    change when a file is added, removed or replaced by another, and files named 'briefing-*'."""
-    inside = outline is not None and (directory == outline or directory.startswith(outline + os.sep))
-    try:
-        entries = list(os.scandir(directory))
-        changed = os.stat(directory).st_mtime_ns if inside else 0
-    except OSError:
-        return
-    found.append((directory, "dir", len(entries), changed))
-    for entry in entries:
-        if inside and not entry.name.startswith("briefing-") and not entry.is_dir():
-            continue
-        try:
-            st = entry.stat()  # follows symbolic links, as the build does
-        except OSError:
-            found.append((entry.path, "broken"))
-            continue
-        if stat.S_ISDIR(st.st_mode):
-            _walk(entry.path, found, outline)
-        else:
-            found.append((entry.path, st.st_size, st.st_mtime_ns, st.st_ino))
-
-
-def fingerprint(project: Path, out: Path, options: tuple) -> bytes:
-    return digest("fingerprint", code_version(), str(project), str(out), repr(options), _listing(input_stats(project)))
-
-
-def _listing(found: list[tuple]) -> bytes:
-    """A digest of _walk's tuples (of str and int), made at C speed: tens of thousands on a large site."""
-    return hashlib.blake2b(repr(sorted(found)).encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 # ---------------------------------------------------------------------------
 # The build's bookkeeping
-
-
-@dataclass
-class LastBuild:
-    """What a finished build into a directory left in the cache."""
-
-    inputs: bytes  # fingerprint() of what it read
-    site: bytes  # site_fingerprint() of what it left
-    pages: int
-    diagnostics: list[Diagnostic]
 
 
 _SEARCH_MEMO = "search-records"
@@ -140,13 +80,17 @@ class Engine:
     """One build's use of the cache: is anything to do, what did the last build write, store this one.
     With `preview`, what the last build left is kept in that memory instead of the cache."""
 
-    def __init__(self, project: Path, out: Path, options: tuple, preview: PreviewMemory | None = None):
+    def __init__(self, project: Path, out: Path, options: tuple, preview: PreviewMemory | None = None,
+                 inputs: bytes | None = None):
+        """`inputs`: noop.fingerprint() of this build, when the caller made it and found that there is
+        something to do (noop.unchanged)."""
         self.project, self.out, self.preview = project, out, preview
         self.cache = BuildCache.open(project)
         self.jobs = cores()
-        self.verify = os.environ.get(VERIFY, "") not in ("", "0")
+        self.verify = verifying()
+        self.checked = inputs is not None
         # The preview builds only after the watcher saw a change, which the fingerprint would show too.
-        self.inputs = fingerprint(project, out, options) if preview is None else b""
+        self.inputs = inputs if inputs is not None else fingerprint(project, out, options) if preview is None else b""
         self.memory = preview.parses if preview else ParseMemory()
         self.articles: ArticleCache | None = None
         self.search: Known | None = None
@@ -166,12 +110,9 @@ class Engine:
 
     def up_to_date(self) -> LastBuild | None:
         """The last build, when nothing it read changed and `out` still holds exactly what it wrote."""
-        if self.verify or self.preview is not None:
+        if self.verify or self.preview is not None or self.checked or not self.cache:
             return None
-        last = self.cache.get_state(f"last:{self.out}") if self.cache else None
-        if isinstance(last, LastBuild) and last.inputs == self.inputs and last.site == site_fingerprint(self.out):
-            return last
-        return None
+        return current(self.cache.get_state(state_name(self.out)), self.out, self.inputs)
 
     def article_cache(self) -> ArticleCache:
         self.articles = ArticleCache(self.project, self.cache, self.jobs, self.memory)
@@ -243,7 +184,7 @@ class Engine:
             return
         records = {path: pickle.dumps(record, protocol=5) for path, record in made.records.items()}
         last = LastBuild(self.inputs, site_fingerprint(self.out), made.pages, diagnostics)
-        state = {f"last:{self.out}": last, "name-maps": name_maps,
+        state = {state_name(self.out): last, "name-maps": name_maps,
                  _SOURCES: {path: known for path, known in self.memory.texts.items() if known[0] is not None}}
         if self.search is not None:
             state[_SEARCH_MEMO] = self.search.memo
@@ -266,12 +207,3 @@ def _drop_spares_of_gone_folders(sites: Path) -> None:
         if gone:
             shutil.rmtree(sites / note.stem, ignore_errors=True)
             note.unlink(missing_ok=True)
-
-
-def site_fingerprint(out: Path) -> bytes:
-    """Every file in the output directory with its size, modification time and inode; of the search
-    index (a file a page or event, named after its bytes), the outline `_walk` takes."""
-    found: list = []
-    if out.is_dir():
-        _walk(str(out), found, str(out / SEARCH_INDEX_DIR))
-    return _listing(found)

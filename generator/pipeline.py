@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Iterator
 from zoneinfo import ZoneInfo
 
+from . import noop
 from .assemble import Recall, assemble, parse_each
 from .errors import ContentError, Diagnostic, Report
 from .exports import DATA_PATH, ROBOTS_PATH, SITE_FEED_PATH, SITEMAP_PATH, briefing_json, newest, robots, sitemap
@@ -119,16 +120,19 @@ def render_site(project: Path, briefing: Briefing) -> Iterator[tuple[str, bytes]
 
 
 def build(project: Path, out: Path, base_url: str | None = None, strict: bool = False,
-          source_date: datetime | None = None, preview: PreviewMemory | None = None) -> BuildResult:
+          source_date: datetime | None = None, preview: PreviewMemory | None = None,
+          inputs: bytes | None = None) -> BuildResult:
     """Build the site into `out`.
 
     `preview` (briefing serve's builds, into a folder of its own, by one process that keeps this
     memory between them): the changed files are moved into `out` one by one rather than swapped in
     with the whole site (see write.py); the search index and data/briefing.json are left as they
     were, for catch_up to bring up to date afterwards (a save then shows without waiting for them);
-    and unchanged source files and the folder's records come from the memory (see PreviewMemory)."""
+    and unchanged source files and the folder's records come from the memory (see PreviewMemory).
+
+    `inputs`: the fingerprint noop.unchanged made, when it found there is something to do."""
     started = time.perf_counter()
-    engine = Engine(project, out, (base_url, strict, source_date), preview)
+    engine = Engine(project, out, noop.options(base_url, strict, source_date), preview, inputs)
     try:
         last = engine.up_to_date()  # nothing changed since the last build into `out`: nothing to do
         if last is not None:
@@ -174,7 +178,7 @@ def build(project: Path, out: Path, base_url: str | None = None, strict: bool = 
 def catch_up(project: Path, out: Path, base_url: str | None = None, source_date: datetime | None = None) -> bool:
     """Bring what a build(preview=...) into `out` leaves behind up to date, in place: the search index
     and data/briefing.json. True when either changed."""
-    engine = Engine(project, out, (base_url, False, source_date))
+    engine = Engine(project, out, noop.options(base_url, False, source_date))
     try:
         briefing, _ = load_briefing(project, False, base_url, engine.article_cache().parse_articles, source_date,
                                     freeze=True)

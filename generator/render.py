@@ -16,6 +16,7 @@ from typing import Iterator
 import jinja2
 import jinja2.meta
 
+from . import builtin_templates
 from .errors import ContentError, Diagnostic
 from .streamed import dumps, tojson_parts
 from .urls import absolute, file_of, relative
@@ -23,13 +24,6 @@ from .urls import absolute, file_of, relative
 # A rendered piece longer than this many characters is encoded (and written) in pieces this long, so
 # that no copy of it is made whole.
 _SLICE = 1 << 16
-
-
-def builtin_templates() -> Path:
-    """The built-in templates: inside the installed package, or templates/ of a source checkout."""
-    package = Path(__file__).resolve().parent
-    installed = package / "templates"  # where `pip install .` puts them (see pyproject.toml)
-    return installed if installed.is_dir() else package.parent / "templates"
 
 
 class Deferred:

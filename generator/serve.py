@@ -19,7 +19,6 @@ Log lines (stdout) a benchmark can parse:
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import errno
 import ipaddress
@@ -32,6 +31,8 @@ import tempfile
 import time
 import webbrowser
 from pathlib import Path
+
+from . import builtin_templates
 
 TEMP_PREFIX = "briefing-serve-"
 
@@ -46,6 +47,8 @@ def add_arguments(parser) -> None:
 
 
 def run(args, project) -> int:
+    import asyncio  # here, not above: `briefing build` imports this module for its arguments alone
+
     from .cli import source_date_option
 
     source_date_option(os.environ.get("SOURCE_DATE_EPOCH"))  # a bad value stops here, not in every build
@@ -83,8 +86,6 @@ def configured_base_url(project: Path, override: str | None) -> str | None:
 
 def watched_roots(project: Path) -> list[Path]:
     """content/ (site.yaml included), the project's templates/, and the built-in templates."""
-    from .render import builtin_templates
-
     roots = [project / "content", project / "templates"]
     builtin = builtin_templates()
     if builtin.resolve() not in {r.resolve() for r in roots}:
@@ -137,6 +138,8 @@ def _describe_changes(changed: list[str]) -> str:
 
 
 async def _serve(args, project: Path) -> int:
+    import asyncio
+
     from tornado.httpserver import HTTPServer
     from tornado.netutil import bind_sockets
 

@@ -11,6 +11,7 @@ from .errors import Report
 from .fields import Fields, id_problem
 from .model import Citation, Leader, Source, Topic
 from .sources import SourceFile
+from .urls import clean_base_url
 from .yamlsrc import Mark, YAMLProblem, YList, YMap, load
 
 SITE_KEYS = ("title", "description", "language", "timezone", "base_url", "topics", "cname", "allow_raw_html")
@@ -137,14 +138,6 @@ def normalise_base_url(value: str, f: Fields) -> str:
         f.error(f.value_mark("base_url"), f"'base_url' must be a path such as /briefing/ or an http(s) address, not '{value}'")
         return "/"
     return normalised
-
-
-def clean_base_url(value: str) -> str | None:
-    """`value` ending in '/', or None when it is neither an http(s) address nor an absolute path."""
-    value = value.strip()
-    if re.match(r"https?://[^/\s]+(/\S*)?$", value) or re.match(r"/(?!/)\S*$", value) or value == "/":
-        return value if value.endswith("/") else value + "/"
-    return None
 
 
 def parse_leader(file: SourceFile, report: Report) -> Leader | None:

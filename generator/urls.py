@@ -7,9 +7,19 @@ Only absolute URLs (canonical, feeds, sitemap) use the base URL.
 
 from __future__ import annotations
 
+import re
+
 # The search index's folder (Pagefind's bundles, written by search.py): tens of thousands of files
 # on a large briefing, which the build takes over whole when no page changed.
 SEARCH_INDEX_DIR = "pagefind"
+
+
+def clean_base_url(value: str) -> str | None:
+    """`value` ending in '/', or None when it is neither an http(s) address nor an absolute path."""
+    value = value.strip()
+    if re.match(r"https?://[^/\s]+(/\S*)?$", value) or re.match(r"/(?!/)\S*$", value) or value == "/":
+        return value if value.endswith("/") else value + "/"
+    return None
 
 
 def home_path() -> str:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import re
+import subprocess
+import sys
 
 import pytest
 
-from helpers import REPO, project_files, run_cli, write_project
+from helpers import ARTICLE, LEADERS, REPO, project_files, run_cli, write_project
 
 from generator import __version__
 
@@ -93,3 +96,70 @@ def test_a_bad_base_url_is_a_usage_error(tmp_path):
     result = run_cli("build", str(tmp_path), "--base-url", "ftp://example.org/")
     assert result.returncode == 2 and "--base-url must be" in result.stderr
     assert not (tmp_path / "site").exists()
+
+
+# ---------------------------------------------------------------------------
+# A build with nothing to do (generator/noop.py)
+
+# Runs `briefing build` as the command does, then says whether the rest of the pipeline was imported.
+_BUILD_AND_SAY_WHAT_LOADED = (
+    "import sys; from generator.cli import main; status = main(['build', sys.argv[1]]); "
+    "print('status', status, 'loaded', 'generator.pipeline' in sys.modules, 'jinja2' in sys.modules)")
+
+
+def build_and_say_what_loaded(project):
+    result = subprocess.run([sys.executable, "-c", _BUILD_AND_SAY_WHAT_LOADED, str(project)], capture_output=True,
+                            text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def site_stamps(site):
+    return {p.relative_to(site).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns)
+            for p in sorted(site.rglob("*")) if p.is_file()}
+
+
+def test_a_build_with_nothing_to_do_reports_the_last_one_without_loading_the_pipeline(tmp_path):
+    article = ARTICLE.replace("summary:", "evnets: []\nsummary:")  # a warning, which a no-op reports again
+    write_project(tmp_path, project_files(**{"content__articles__leaders-meet.md": article}))
+    first = build_and_say_what_loaded(tmp_path)
+    assert "loaded True True" in first.stdout
+    stamps = site_stamps(tmp_path / "site")
+
+    again = build_and_say_what_loaded(tmp_path)
+    assert "status 0 loaded False False" in again.stdout
+    assert re.search(r"wrote \d+ pages", again.stdout).group() == re.search(r"wrote \d+ pages", first.stdout).group()
+    assert "unknown key 'evnets'" in again.stderr and again.stderr.count("warning") == first.stderr.count("warning")
+    assert site_stamps(tmp_path / "site") == stamps
+
+
+@pytest.mark.parametrize("change", ["content", "site file", "option"])
+def test_a_changed_input_site_or_option_is_built_again(tmp_path, change):
+    write_project(tmp_path, project_files())
+    build_and_say_what_loaded(tmp_path)
+    site = tmp_path / "site"
+    page = site / "leaders" / "anna-berg" / "index.html"
+    if change == "content":
+        write_project(tmp_path, {"content/leaders/anna-berg.yaml": LEADERS["content/leaders/anna-berg.yaml"]
+                                 .replace("Prime Minister", "Foreign Minister")})
+    elif change == "site file":
+        page.unlink()
+    if change == "option":
+        result = run_cli("build", str(tmp_path), "--base-url", "https://example.org/b/")
+        assert result.returncode == 0, result.stderr
+        assert 'href="https://example.org/b/leaders/anna-berg/"' in page.read_text()
+        return
+    result = build_and_say_what_loaded(tmp_path)
+    assert "loaded True True" in result.stdout
+    assert ("Foreign Minister" if change == "content" else "Prime Minister") in page.read_text()
+
+
+def test_a_damaged_cache_is_reported_once_and_the_site_built(tmp_path):
+    write_project(tmp_path, project_files())
+    assert run_cli("build", str(tmp_path)).returncode == 0
+    [cache] = (tmp_path / ".briefing-cache").glob("cache-*.sqlite")
+    cache.write_bytes(b"not a database" * 100)
+    result = run_cli("build", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("warning: the build cache") == 1, result.stderr
+    assert (tmp_path / "site" / "index.html").is_file()
