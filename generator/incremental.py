@@ -89,8 +89,10 @@ class Engine:
         self.jobs = cores()
         self.verify = verifying()
         self.checked = inputs is not None
-        # The preview builds only after the watcher saw a change, which the fingerprint would show too.
-        self.inputs = inputs if inputs is not None else fingerprint(project, out, options) if preview is None else b""
+        if inputs is None:
+            # The preview builds only after the watcher saw a change, which the fingerprint would show too.
+            inputs = fingerprint(project, out, options) if preview is None else b""
+        self.inputs = inputs
         self.memory = preview.parses if preview else ParseMemory()
         self.articles: ArticleCache | None = None
         self.search: Known | None = None
