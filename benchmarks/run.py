@@ -17,7 +17,7 @@ its Hugo twin, when `hugo` is installed), then times, each in a fresh
   template    a project template overriding article.html
   serve       save-to-reload latency of `briefing serve` for a body edit: from the save to the
               reload being sent to the browser, as the preview logs it (the median of three
-              saves, three seconds apart)
+              saves, three seconds apart), and the preview's own build of each save
 
 and reports wall time, peak memory (the sum over the build's processes,
 sampled every 20 ms; and the largest single process) and how many files of
@@ -238,6 +238,8 @@ def table(results: list[dict]) -> str:
         if serve:
             shown = f"{serve['seconds']:.2f}" if serve.get("seconds") is not None else "n/a"
             lines.append(f"| {result['size']:,} | serve: save → reload sent | {shown} | | |")
+            if serve.get("build") is not None:
+                lines.append(f"| {result['size']:,} | serve: its build of the body edit | {serve['build']:.2f} | | |")
         hugo = result.get("hugo")
         if hugo:
             lines.append(f"| {result['size']:,} | Hugo cold | {hugo['cold']['seconds']:.2f} | "

@@ -83,7 +83,7 @@ class _AskedLeaders(dict):
         return dict.__getitem__(self, key)
 
 
-def _parse_settings(ctx: Context) -> tuple:
+def parse_settings(ctx: Context) -> tuple:
     """What parsing an article reads of the site settings."""
     settings = ctx.settings
     return (settings.timezone, settings.language, tuple(t.id for t in settings.topics),
@@ -92,6 +92,13 @@ def _parse_settings(ctx: Context) -> tuple:
 
 def names_digest(finder: MentionFinder) -> bytes:
     return digest(tuple(sorted(finder.names.items())))
+
+
+def leaders_state(ctx: Context, names: bytes) -> bytes:
+    """All that ArticleCache._still_valid reads of the leaders (their ids, their names and
+    `names`, the names_digest): an entry found good under one state is good whenever it recurs."""
+    return digest(tuple(sorted(ctx.leader_ids)), tuple(sorted((i, leader.name) for i, leader in ctx.leaders.items())),
+                  names)
 
 
 def parse_recorded(ctx: Context, file: SourceFile) -> tuple[ParsedArticle | None, list[Diagnostic],
@@ -178,9 +185,15 @@ class ParseMemory:
     # found still good): after an alias edit, each entry's recorded texts are searched once, not at
     # every build.
     confirmed: dict[str, tuple[bytes, bytes, bytes]] = field(default_factory=dict)
+    # path -> (key, entry digest, leaders_state) under which the entry was last found good: the
+    # preview's next build, with the same leaders, takes it without checking 10,000 entries again.
+    good: dict[str, tuple[bytes, bytes, bytes]] = field(default_factory=dict)
+    # Every file the cache holds a parse of is in `entries` (see ArticleCache.to_store). A file whose
+    # parse failed after the cache held one is not, which costs the cache a row it keeps for nothing.
+    holds_cache: bool = False
 
-    def key(self, file: SourceFile, ctx: Context) -> bytes:
-        settings = _parse_settings(ctx)
+    def key(self, file: SourceFile, settings: tuple) -> bytes:
+        """`settings`: parse_settings() of the build's Context."""
         known = self.keys.get(file.path)
         if known is not None and file.stamp is not None and known[0] == file.stamp and known[1] == settings:
             return known[2]
@@ -197,7 +210,7 @@ class ParseMemory:
         return text
 
     def keep_only(self, paths: set[str]) -> None:
-        for table in (self.entries, self.keys, self.confirmed, self.texts):
+        for table in (self.entries, self.keys, self.confirmed, self.texts, self.good):
             for path in table.keys() - paths:
                 del table[path]
 
@@ -209,7 +222,6 @@ class ArticleCache:
         self.project, self.cache, self.jobs = project, cache, jobs
         self.kept = memory
         self.memory = memory.entries
-        self.stored = cache.parse_keys() if cache else {}  # path -> key
         self.name_maps: dict[bytes, dict[str, str]] = (cache.get_state("name-maps") if cache else None) or {}
         self.entries: dict[str, ParseEntry | None] = {}  # slug -> this build's entry (None: has errors)
         self.parsed_count = 0
@@ -224,17 +236,21 @@ class ArticleCache:
         self.ctx = ctx
         current = names_digest(ctx.finder)
         self.name_maps[current] = dict(ctx.finder.names)
-        keys = [self.kept.key(file, ctx) for file in files]
-        self._load([f.path for f, k in zip(files, keys) if self.stored.get(f.path) == k
-                    and self.memory.get(f.path, (None,))[0] != k])
+        settings = parse_settings(ctx)
+        keys = [self.kept.key(file, settings) for file in files]
+        self._load({f.path: k for f, k in zip(files, keys) if self.memory.get(f.path, (None,))[0] != k})
         deltas: dict[bytes, set[str] | None] = {}
+        state = leaders_state(ctx, current)
+        good = self.kept.good
         results: list = [None] * len(files)
         misses = []
         for n, (file, key) in enumerate(zip(files, keys)):
             known = self.memory.get(file.path)
             entry = known[1] if known and known[0] == key else None
-            if entry is not None and self._still_valid(file.path, entry, ctx, current, deltas):
+            if entry is not None and (good.get(file.path) == (key, entry.full, state)
+                                      or self._still_valid(file.path, entry, ctx, current, deltas)):
                 results[n] = (entry.parsed, list(entry.warnings), entry)
+                good[file.path] = (key, entry.full, state)
             else:
                 misses.append((n, file, key))
         self.parsed_count = len(misses)
@@ -257,6 +273,7 @@ class ArticleCache:
             results[n] = (article, diagnostics, entry)
             if entry is not None:
                 self.memory[file.path] = (key, entry)
+                good[file.path] = (key, entry.full, state)
         if rows:
             self.cache.save_parses(rows, fragments)
         out = []
@@ -290,11 +307,12 @@ class ArticleCache:
             raise ContentError(f"{file.path} changed while the site was being built; build again", [])
         return parsed.article
 
-    def _load(self, paths: list[str]) -> None:
-        if self.cache and paths:
+    def _load(self, wanted: dict[str, bytes]) -> None:
+        """Into memory, the cached parses of these paths that have these keys."""
+        if self.cache and wanted:
             def take(path: str, blob: bytes) -> None:
-                self.memory[path] = (self.stored[path], pickle.loads(blob))
-            self.cache.parse_entries(paths, take)
+                self.memory[path] = (wanted[path], pickle.loads(blob))
+            self.cache.parse_entries(wanted, take)
 
     def _still_valid(self, path: str, entry: ParseEntry, ctx: Context, current: bytes, deltas: dict) -> bool:
         if not entry.asked_ids <= ctx.leader_ids:
@@ -323,7 +341,11 @@ class ArticleCache:
         An entry checked against newer leader names keeps the digest of the names it was made
         with (rewriting every entry after an alias edit would cost more than the check)."""
         present = {file.path for file in files}
-        dropped = [path for path in self.stored if path not in present]
+        # Once a build of this memory asked the cache which parses it holds, the memory knows (it
+        # holds every parse it made or read since): the preview's builds do not read 10,000 keys again.
+        cached = self.memory if self.kept.holds_cache else self.cache.parse_keys() if self.cache else {}
+        self.kept.holds_cache = True
+        dropped = [path for path in cached if path not in present]
         self.kept.keep_only(present)
         in_use = {e.names for e in self.entries.values() if e is not None}
         return dropped, {k: v for k, v in self.name_maps.items() if k in in_use}

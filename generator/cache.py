@@ -157,18 +157,18 @@ class BuildCache:
         """path -> key of every cached article parse."""
         return self._query(lambda db: dict(db.execute("SELECT path, key FROM parses")), {})
 
-    def parse_entries(self, paths: list[str], take: Callable[[str, bytes], None]) -> None:
-        """Hand the pickled entry of each of the given paths to `take`, a row at a time: at 10,000
-        articles they are ~180 MB, which a build should not hold all at once besides what they hold."""
+    def parse_entries(self, wanted: dict[str, bytes], take: Callable[[str, bytes], None]) -> None:
+        """Hand the pickled entry of each path of `wanted` that the cache holds under the key given
+        there to `take`, a row at a time: at 10,000 articles they are ~180 MB, which a build should not
+        hold all at once besides what they hold."""
         def read(db):
-            if len(paths) > 200:
-                wanted = set(paths)
-                for path, entry in db.execute("SELECT path, entry FROM parses"):
-                    if path in wanted:
+            if len(wanted) > 200:
+                for path, key, entry in db.execute("SELECT path, key, entry FROM parses"):
+                    if wanted.get(path) == key:
                         take(path, entry)
                 return
-            for path in paths:
-                row = db.execute("SELECT entry FROM parses WHERE path = ?", (path,)).fetchone()
+            for path, key in wanted.items():
+                row = db.execute("SELECT entry FROM parses WHERE path = ? AND key = ?", (path, key)).fetchone()
                 if row:
                     take(path, row[0])
         self._query(read, None)

@@ -47,7 +47,7 @@ from .outputs import OutputRecord, RenderResult
 from .parallel import cores
 from .render import TemplateMemory
 from .search import Known, RecordMemo
-from .sources import unread_file
+from .sources import ArticleListing, unread_file
 
 
 # ---------------------------------------------------------------------------
@@ -74,6 +74,19 @@ class PreviewMemory:
     recall: Recall = field(default_factory=Recall)
     keys: Keys | None = None  # the last build's
     records: dict[str, OutputRecord] | None = None  # None: unknown (no build yet, or one failed while committing)
+    articles: ArticleListing = field(default_factory=ArticleListing)
+    # The files changed since the last build (project-relative), as the caller heard of them (serve's
+    # watcher) and tells the next build; None: not told, and the build looks at every file.
+    changed: list[str] | None = None
+
+    def listing(self) -> ArticleListing:
+        """The articles' listing for the next build, told what changed since the last one (once)."""
+        if self.changed is None:
+            self.articles.forget()
+        else:
+            self.articles.heard(self.changed)
+        self.changed = None
+        return self.articles
 
 
 class Engine:

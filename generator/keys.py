@@ -15,7 +15,6 @@ every build check them against the views themselves.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import hashlib
 
 from . import pages as page_plan
@@ -49,9 +48,15 @@ class Keys:
         b = briefing
         self.briefing = b
         entries = articles.entries
-        self.full = {a.slug: entries[a.slug].full if entries.get(a.slug) else value_digest(a) for a in b.articles}
-        head = self.head = {a.slug: entries[a.slug].head if entries.get(a.slug) else
-                            value_digest(dataclasses.replace(a, body_html="", paragraphs=())) for a in b.articles}
+        self.full, head = {}, {}
+        for a in b.articles:
+            entry = entries.get(a.slug)
+            if entry is not None:
+                self.full[a.slug], head[a.slug] = entry.full, entry.head
+            else:
+                self.full[a.slug] = value_digest(a)
+                head[a.slug] = value_digest(dataclasses.replace(a, body_html="", paragraphs=()))
+        self.head = head
         self.leader = {leader.id: value_digest(leader) for leader in b.leaders}
         # What an article's page shows of a leader it names: not the role, country or Wikidata item,
         # which the leader's own page describes (jsonld.py names leaders by its node).
@@ -73,9 +78,16 @@ class Keys:
         self.title = {a.slug: a.title for a in b.articles}
         # Every page's view holds the site's description, but few pages show it: a page whose templates
         # do not read it (Renderer.site_keys_read) and whose own view does not hold it is keyed on the rest.
+        # The outlets: an edit leaves all but its article's the very same objects.
+        self.sources = [a.source for a in b.articles]
+        if previous is not None and len(previous.sources) == len(self.sources) \
+                and all(x is y or x == y for x, y in zip(previous.sources, self.sources)):
+            self.sources_digest = previous.sources_digest
+        else:
+            self.sources_digest = value_digest(self.sources)
         self.site_but_description = digest(
             "site", code_version(), b.title, b.language, b.timezone, b.base_url, value_digest((b.settings, b.topics)),
-            value_digest([a.source for a in b.articles]),
+            self.sources_digest,
             tuple(sorted((name, path) for name, (path, _) in renderer.assets.items())))
         self.site = digest(self.site_but_description, b.description)
         heads = tuple(head[a.slug] for a in b.articles)
@@ -136,12 +148,8 @@ class Keys:
         inputs.update((f"article:{slug}", head) for slug, head in self.head.items())
         return inputs
 
-    @functools.cached_property
-    def _events(self):
-        return {e.id: e for e in self.briefing.events}
-
     def briefing_event(self, event_id: str):
-        return self._events.get(event_id)
+        return self.briefing.event_by_id.get(event_id)
 
 
 def data_key(keys: Keys) -> bytes:

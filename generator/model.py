@@ -202,10 +202,12 @@ class Briefing:
 
     def topics_of(self, article: Article) -> tuple[str, ...]:
         """The topics an article's events and stances touch, in display order."""
-        found = {t for event_id in article.events for t in self._event_topics.get(event_id, ())}
+        found = {t for event_id in article.events if event_id in self.event_by_id
+                 for t in self.event_by_id[event_id].topics}
         found |= {stance.topic for stance in article.stances}
         return tuple(topic.id for topic in self.topics if topic.id in found)
 
     @cached_property
-    def _event_topics(self) -> dict[str, tuple[str, ...]]:
-        return {event.id: event.topics for event in self.events}
+    def event_by_id(self) -> dict[str, Event]:
+        """The merged events by id (~45,000 at 10,000 articles: made once, for every page that looks one up)."""
+        return {event.id: event for event in self.events}

@@ -135,13 +135,20 @@ class OutputBuilder:
         self._usable[path] = record
         return record
 
+    def unchanged(self, output: Output) -> OutputRecord | None:
+        """The previous site's file taken over, when its key says nothing it is made from changed."""
+        previous = self.usable(output.path)
+        if previous is None or previous.key != output.key or self.verify:
+            return None
+        return self._keep(output.path, previous, output.key)
+
     def build(self, output: Output) -> tuple[str, OutputRecord, str]:
         """Make one file; (path, record, how): how is 'kept', 'same' (made, bytes unchanged) or 'new'."""
         path, previous = output.path, self.usable(output.path)
+        if (kept := self.unchanged(output)) is not None:
+            return path, kept, "kept"
         if output.page is not None:
             return self._page(output, previous)
-        if previous is not None and previous.key == output.key and not self.verify:
-            return path, self._keep(path, previous, output.key), "kept"
         made = output.remake(self.writer.out / path, previous.content) if output.remake and previous is not None \
             else output.make()
         with self.writer.open(path) as stream:
@@ -157,8 +164,6 @@ class OutputBuilder:
 
     def _page(self, output: Output, previous: OutputRecord | None):
         page, path = output.page, output.path
-        if previous is not None and previous.key == output.key and not self.verify:
-            return path, self._keep(path, previous, output.key), "kept"
         context = page.context.make() if isinstance(page.context, Deferred) else page.context
         view = digest(self.renderer.template_digest(page.template), self.renderer.render_digest(page),
                       value_digest(self._as_shown(page, context)))
@@ -247,21 +252,25 @@ def build_outputs(outputs: list[Output], builder: OutputBuilder, jobs: int,
     """Make every planned file; the pages that must be rendered are spread over `jobs` processes.
     `whole`: ArticleCache.whole, for the article pages to be made of an article loaded without its body."""
     result = RenderResult()
-    work = {o.path for o in outputs if builder.usable(o.path) is None or builder.previous[o.path].key != o.key
-            or builder.verify}
-    listing = sum(1 for o in outputs if o.path in work and not o.here and not _is_article_page(o))
+    # The files taken over as they were, here and now: most of an edit's (a save at 10,000 articles
+    # spent ~0.05 s handing each through the workers' machinery).
+    by_path = {}
+    for output in outputs:
+        if (kept := builder.unchanged(output)) is not None:
+            by_path[output.path] = (output.path, kept, "kept")
+    work = [n for n, o in enumerate(outputs) if o.path not in by_path]
+    listing = sum(1 for n in work if not outputs[n].here and not _is_article_page(outputs[n]))
     if len(work) < _PARALLEL_RENDER_MIN and (listing < 2 or len(outputs) < _PARALLEL_LARGE_SITE):
         jobs = 1
     # The large files (the summary, timeline, leader, topic and list pages, feeds and data) first, so
     # that no process is left with one big page at the end while the others are idle.
-    order = sorted((n for n, o in enumerate(outputs) if not o.here), key=lambda n: (_is_article_page(outputs[n]), n))
-    apart = {n for n in order if whole is not None and outputs[n].path in work and _is_article_page(outputs[n])
+    order = sorted((n for n in work if not outputs[n].here), key=lambda n: (_is_article_page(outputs[n]), n))
+    apart = {n for n in order if whole is not None and _is_article_page(outputs[n])
              and outputs[n].page.context.args[1].body_html is None}
     made = parallel_map(_build_nth, (builder, outputs), _with_bodies(order, outputs, apart, whole), jobs,
                         chunksize=4, count=len(order))
     builder.writer.claim(outputs[n].path for n in order)
-    made += [_build_nth((builder, outputs), n) for n, o in enumerate(outputs) if o.here]
-    by_path = {}
+    made += [_build_nth((builder, outputs), n) for n in work if outputs[n].here]
     for item in made:
         if item[0] == "error":
             _, kind, message, diagnostics = item

@@ -36,7 +36,7 @@ from .pages import plan_pages
 from .parallel import return_freed_memory
 from .render import Renderer
 from .search import index_intact, index_site, refresh_index
-from .sources import load_content
+from .sources import ArticleListing, load_content
 from .urls import SEARCH_INDEX_DIR, leader_feed_path
 from .write import SiteWriter, replace_file
 
@@ -85,15 +85,16 @@ def _collector_off(freeze: bool):
 def load_briefing(project: Path, strict: bool = False, base_url: str | None = None,
                   parse_articles=parse_each, source_date: datetime | None = None,
                   known_files: dict | None = None, recall: Recall | None = None,
-                  freeze: bool = False) -> tuple[Briefing, Report]:
+                  freeze: bool = False, listed: ArticleListing | None = None) -> tuple[Briefing, Report]:
     """The validated model, or ContentError naming every problem.
 
     `source_date` (SOURCE_DATE_EPOCH) is the site's "generated at" time; without it, the newest
-    article's last change is. `known_files`: see sources.load_content; `recall`: assemble.Recall;
-    `freeze`: see _collector_off (the caller then calls gc.unfreeze() when done with the model)."""
+    article's last change is. `known_files` and `listed`: see sources.load_content; `recall`:
+    assemble.Recall; `freeze`: see _collector_off (the caller then calls gc.unfreeze() when done with
+    the model)."""
     report = Report()
     with _collector_off(freeze):
-        briefing = assemble(load_content(project, report, known_files), report, parse_articles, recall)
+        briefing = assemble(load_content(project, report, known_files, listed), report, parse_articles, recall)
     if briefing is None or report.failed(strict):
         problems = report.sorted()
         raise ContentError(_failure_summary(report, strict), problems)
@@ -138,9 +139,10 @@ def build(project: Path, out: Path, base_url: str | None = None, strict: bool = 
         if last is not None:
             return BuildResult(last.pages, time.perf_counter() - started, last.diagnostics)
         # Load, parse and validate (unchanged articles come from the cache), model.
-        known, recall = (preview.texts, preview.recall) if preview else (engine.known_sources(), None)
+        known, recall, listed = (preview.texts, preview.recall, preview.listing()) if preview \
+            else (engine.known_sources(), None, None)
         briefing, report = load_briefing(project, strict, base_url, engine.article_cache().parse_articles,
-                                         source_date, known, recall, freeze=True)
+                                         source_date, known, recall, freeze=True, listed=listed)
         # Plan: every file of the site, with the key of what it is made from.
         renderer = Renderer(project, briefing.base_url, preview.templates if preview else None)
         keys = Keys(briefing, engine.articles, renderer, preview.keys if preview else None)

@@ -209,11 +209,14 @@ class Worker:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None,
             env=env, text=True, encoding="utf-8", bufsize=1,
         )
+        self.builds = 0  # build requests it was sent
 
-    def build(self, project: Path, out: Path, base_url: str | None, op: str = "build") -> dict | None:
+    def build(self, project: Path, out: Path, base_url: str | None, op: str = "build",
+              changed: list[str] | None = None) -> dict | None:
         """The worker's reply, or None when it died (killed at shutdown, or crashed). `op` 'catch_up' brings
-        the search index and data/briefing.json of the last build up to date instead (see serve_worker)."""
-        request = {"op": op, "project": str(project), "out": str(out), "base_url": base_url}
+        the search index and data/briefing.json of the last build up to date instead (see serve_worker).
+        `changed`: the files (relative to the project) changed since the last build request; None: unknown."""
+        request = {"op": op, "project": str(project), "out": str(out), "base_url": base_url, "changed": changed}
         try:
             self.process.stdin.write(json.dumps(request) + "\n")
             self.process.stdin.flush()
@@ -300,7 +303,11 @@ class Rebuilder(threading.Thread):
         if worker is None:
             return
         started = time.monotonic()
-        reply = worker.build(self.project, self.out, self.base_url)
+        changed = [self._relative(p) for p in changed]
+        # A build process started anew (the first, or after one died) knows nothing yet: it looks at every file.
+        reply = worker.build(self.project, self.out, self.base_url,
+                             changed=changed if worker.builds else None)
+        worker.builds += 1
         if self.stopping.is_set():
             return
         self.builds += 1
@@ -313,7 +320,7 @@ class Rebuilder(threading.Thread):
         self.report(BuildOutcome(
             ok=reply["ok"], pages=reply["pages"], seconds=reply["seconds"], wall=time.monotonic() - started,
             message=reply["message"], diagnostics=reply["diagnostics"],
-            changed=[self._relative(p) for p in changed], saved_at=saved_at,
+            changed=changed, saved_at=saved_at,
         ))
 
     def _live_worker(self, role: str = "worker") -> Worker | None:

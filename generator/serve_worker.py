@@ -8,7 +8,9 @@ The preview server runs its builds here, in a child process, so that
   waiting for a long build, then removes the temporary output directory.
 
 Protocol (stdin/stdout, UTF-8 JSON, one object per line):
-request  {"op": "build", "project": str, "out": str, "base_url": str | null}
+request  {"op": "build", "project": str, "out": str, "base_url": str | null, "changed": [str] | null}
+where `changed` lists the files changed since the last request (relative to the project, as the
+watcher heard of them; null: not known, and the build looks at every file);
 reply    {"ok": bool, "pages": int, "seconds": float, "message": str, "behind": bool,
           "diagnostics": [{"path", "line", "col", "severity", "message", "text"}]}
 where `text` is `Diagnostic.format()`, exactly what `briefing check` prints. A
@@ -59,6 +61,8 @@ def build_once(request: dict, memories: dict) -> dict:
             memories.clear()
             memories[key] = PreviewMemory()
         memory = memories[key]
+        changed = request.get("changed")
+        memory.changed = changed if isinstance(changed, list) else None
         result = build(project, out, base_url=base_url, source_date=source_date, preview=memory)
     except BriefingError as error:
         return {"ok": False, "pages": 0, "seconds": 0.0, "message": str(error), "behind": False,

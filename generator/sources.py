@@ -34,6 +34,28 @@ class SourceFile:
     digest: bytes | None = None
 
 
+@dataclass
+class ArticleListing:
+    """What load_content last found in content/articles/, kept by a caller that also hears of every
+    file changed since (the preview's build process, told by its watcher): while the folder holds the
+    same names, the next load reads again the changed files alone rather than stat 10,000 files
+    (~0.1 s of a save at 10,000 articles). A folder with a symbolic link or a problem beyond a warning
+    is listed afresh each time."""
+
+    names: frozenset[str] | None = None  # the folder's entries when it was last listed; None: list afresh
+    files: tuple[SourceFile, ...] = ()
+    warnings: tuple = ()  # its diagnostics (warnings about names alone), reported again
+    changed: set[str] | None = None  # project-relative paths changed since; None: unknown, list afresh
+
+    def heard(self, paths) -> None:
+        """Files changed since the last load (paths relative to the project)."""
+        if self.changed is not None:
+            self.changed.update(paths)
+
+    def forget(self) -> None:
+        self.names, self.files, self.warnings, self.changed = None, (), (), None
+
+
 @dataclass(frozen=True)
 class ContentFiles:
     site: SourceFile | None
@@ -43,34 +65,36 @@ class ContentFiles:
 
 
 def load_content(project: Path, report: Report,
-                 known: dict[str, tuple[tuple, SourceFile]] | None = None) -> ContentFiles:
+                 known: dict[str, tuple[tuple, SourceFile]] | None = None,
+                 listed: ArticleListing | None = None) -> ContentFiles:
     """The content tree's files. `known` (path -> (size, modification time, inode), file), kept by the
     caller between loads, spares reading and decoding a file that those say is unchanged (the file
     given may be one not read at all, text None); it is brought up to date with what this load read.
-    With a `known`, articles come without their text, with its digest (SourceFile.digest)."""
+    With a `known`, articles come without their text, with its digest (SourceFile.digest). `listed`
+    (with a `known`): see ArticleListing; brought up to date too."""
     content = project / "content"
     if not content.is_dir():
         raise ContentError(f"{content}: no content directory")
     root = content.resolve()
 
-    def read(path: str, rel: str, link: bool, remember_text: bool = True) -> SourceFile | None:
+    def read(path: str, rel: str, link: bool, remember_text: bool = True, problems: Report = report) -> SourceFile | None:
         """`path`: the file's path; `rel`: what messages call it; `link`: whether it is a symbolic link;
         `remember_text`: whether the file keeps its text when there is a `known` (an article's is not:
         its parse is found by its digest, and 10,000 texts are ~150 MB that a build held until all were
-        parsed)."""
+        parsed); `problems`: where what is wrong with it is reported."""
         if link and not Path(path).resolve().is_relative_to(root):
-            report.error(rel, 0, 0,
-                         "this file is a symbolic link to a place outside content/; copy the file in instead")
+            problems.error(rel, 0, 0,
+                           "this file is a symbolic link to a place outside content/; copy the file in instead")
             return None
         try:
             st = os.stat(path)
         except OSError as error:
-            report.error(rel, 0, 0, f"cannot read this file: {error.strerror}")
+            problems.error(rel, 0, 0, f"cannot read this file: {error.strerror}")
             return None
         stamp = (st.st_size, st.st_mtime_ns, st.st_ino)
         if known is not None and rel in known and known[rel][0] == stamp:
             return known[rel][1]
-        file = _read(path, unread_file(rel, stamp), report)
+        file = _read(path, unread_file(rel, stamp), problems)
         if file is not None and known is not None:
             if not remember_text:
                 file = dataclasses.replace(file, text=None, digest=text_digest(file.text))
@@ -88,6 +112,13 @@ def load_content(project: Path, report: Report,
         # os.scandir rather than pathlib: a large briefing has tens of thousands of articles.
         with os.scandir(directory) as found:
             entries = sorted(found, key=lambda e: e.name)
+        if folder == "articles" and listed is not None and not directory.is_symlink():
+            names = frozenset(entry.name for entry in entries)
+            again = _listed_again(listed, names)
+            if again is not None:
+                return again
+            listed.forget()
+            start, links = len(report.diagnostics), any(entry.is_symlink() for entry in entries)
         for entry in entries:
             name = entry.name
             rel = f"content/{folder}/{name}"
@@ -110,7 +141,35 @@ def load_content(project: Path, report: Report,
             loaded = read(entry.path, rel, entry.is_symlink(), folder != "articles")
             if loaded:
                 files.append(loaded)
+        if folder == "articles" and listed is not None and not directory.is_symlink():
+            found = report.diagnostics[start:]
+            if not links and all(d.severity == "warning" for d in found):
+                listed.names, listed.files, listed.warnings, listed.changed = names, tuple(files), tuple(found), set()
         return tuple(files)
+
+    def _listed_again(listed: ArticleListing, names: frozenset[str]) -> tuple[SourceFile, ...] | None:
+        """The articles as `listed` holds them, the changed ones read again; None when the folder must
+        be listed afresh (its names changed, a changed file is not one of them, or one cannot be read)."""
+        if listed.names != names or listed.changed is None:
+            return None
+        prefix = "content/articles/"
+        by_path = {file.path: n for n, file in enumerate(listed.files)}
+        files = list(listed.files)
+        for rel in listed.changed:
+            if not rel.startswith(prefix) or rel[len(prefix):] not in names:
+                if rel.startswith(prefix) and "/" not in rel[len(prefix):]:
+                    return None  # (an entry of the folder that is gone, or is new: the names say so too)
+                continue
+            if rel not in by_path:
+                continue  # an entry that is not an article (ignored, or a folder): its name alone mattered
+            path, problems = str(project / rel), Report()
+            loaded = read(path, rel, False, False, problems) if not os.path.islink(path) else None
+            if loaded is None or problems.diagnostics:
+                return None
+            files[by_path[rel]] = loaded
+        report.diagnostics.extend(listed.warnings)
+        listed.files, listed.changed = tuple(files), set()
+        return listed.files
 
     site_path = _first_existing(content, "site")
     if site_path is None:

@@ -81,9 +81,9 @@ class Index:
         self.articles: dict[str, Article] = briefing.article_by_slug
         self.topic_order = {topic.id: n for n, topic in enumerate(briefing.topics)}
 
-    @cached_property
+    @property
     def events(self) -> dict[str, Event]:
-        return {event.id: event for event in self.briefing.events}
+        return self.briefing.event_by_id
 
     @cached_property
     def history(self) -> dict[tuple[str, str], list[Stance]]:

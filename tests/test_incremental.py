@@ -35,6 +35,7 @@ from generator.incremental import PreviewMemory
 from generator.outputs import planned_pages
 from generator.pages import plan_pages
 from generator.render import Renderer
+from generator.serve_watch import snapshot
 from generator.search import STAMP, Known, _indexed_pages, record_digests, searched_digest
 from generator.sources import load_content, text_digest
 from generator.pipeline import build, catch_up, load_briefing, render_site
@@ -113,11 +114,24 @@ def _verified_and_without_pagefind(monkeypatch):
 
 def built(project: Path, out: Path, memory: PreviewMemory | None, caught_up: bool = True):
     """A build as `briefing build` runs it (memory None), or as `briefing serve` does, with the memory
-    it keeps between builds and, when `caught_up`, the catching up that follows in the background."""
+    it keeps between builds, told what changed since the last build as its watcher would tell it, and,
+    when `caught_up`, the catching up that follows in the background."""
+    if memory is not None:
+        memory.changed = heard(project, memory)
     result = build(project, out, preview=memory)
     if memory is not None and caught_up:
         catch_up(project, out)
     return result
+
+
+def heard(project: Path, memory: PreviewMemory) -> list[str] | None:
+    """The files changed since the last call for this memory, found as serve's watcher finds them."""
+    now = snapshot([project / "content", project / "templates"])
+    before, memory.snapshot = getattr(memory, "snapshot", None), now
+    if before is None:
+        return None
+    return [Path(path).relative_to(project).as_posix() for path in before.keys() | now.keys()
+            if before.get(path) != now.get(path)]
 
 
 def site_files(out: Path) -> dict[str, bytes]:
@@ -334,6 +348,55 @@ def test_a_preview_build_reads_again_only_the_files_that_changed(tmp_path, monke
     assert sorted({p[len(content):] for p in read if p.startswith(content)}) == \
         ["articles/leaders-meet.md", "leaders/jonas-vik.yaml"]
     assert_same_as_clean(project, out, but=DATA_PATH)
+
+
+def test_a_preview_save_checks_the_kept_parses_again_only_when_the_leaders_changed(tmp_path, monkeypatch):
+    """A save re-checks no other article's parse against the leaders unless the leaders changed; a
+    leader renamed and renamed back gives a clean build's site each time."""
+    project, out = fresh_project(tmp_path), tmp_path / "site"
+    memory = PreviewMemory()
+    built(project, out, memory)
+    checked, check = [], ArticleCache._still_valid
+    monkeypatch.setattr(ArticleCache, "_still_valid", lambda self, path, *rest: checked.append(path)
+                        or check(self, path, *rest))
+    EDITS["body"](project)
+    built(project, out, memory, caught_up=False)
+    assert checked == []
+    leader = project / "content/leaders/anna-berg.yaml"
+    named = leader.read_text(encoding="utf-8")
+    EDITS["leader-name"](project)
+    built(project, out, memory, caught_up=False)
+    assert "content/articles/quiet-day.md" in checked
+    assert_same_as_clean(project, out, but=DATA_PATH)
+    leader.write_text(named, encoding="utf-8")
+    built(project, out, memory, caught_up=False)
+    assert_same_as_clean(project, out, but=DATA_PATH)
+
+
+def test_a_preview_told_what_changed_looks_only_at_that_while_the_folder_holds_the_same_names(tmp_path, monkeypatch):
+    """The watcher tells the preview's build which files changed: a save then looks at the saved
+    article alone. A name the watcher ignores (an editor's backup) still shows: the folder's names
+    changed, so the build lists it afresh and warns, as `briefing build` does."""
+    project, out = fresh_project(tmp_path), tmp_path / "site"
+    memory = PreviewMemory()
+    built(project, out, memory)
+    looked, stat = [], os.stat
+    monkeypatch.setattr(os, "stat", lambda path, *rest, **options: looked.append(os.fspath(path))
+                        or stat(path, *rest, **options))
+    EDITS["body"](project)
+    memory.changed = ["content/articles/leaders-meet.md"]
+    build(project, out, preview=memory)
+    folder = os.fspath(project / "content/articles") + "/"
+    assert [path for path in looked if path.startswith(folder)] == [folder + "leaders-meet.md"]
+    assert_same_as_clean(project, out, but=DATA_PATH)
+    monkeypatch.undo()
+
+    (project / "content/articles/leaders-meet.md~").write_text("an editor's backup", encoding="utf-8")
+    memory.changed = []
+    warned = [(d.path, d.message) for d in build(project, out, preview=memory).diagnostics]
+    assert ("content/articles/leaders-meet.md~", "ignored: files in content/articles/ must end in .md or .markdown") \
+        in warned
+    assert warned == [(d.path, d.message) for d in build(project, tmp_path / "cli-site").diagnostics]
 
 
 def test_a_build_reads_again_only_the_articles_that_changed(tmp_path, monkeypatch):
