@@ -17,7 +17,9 @@ its Hugo twin, when `hugo` is installed), then times, each in a fresh
   template    a project template overriding article.html
   serve       save-to-reload latency of `briefing serve` for a body edit: from the save to the
               reload being sent to the browser, as the preview logs it (the median of three
-              saves, three seconds apart), and the preview's own build of each save
+              saves, three seconds apart), and the preview's own build of each save; and how
+              long its first build took (started after the builds above, it links what the
+              built site holds)
 
 and reports wall time, peak memory (the sum over the build's processes,
 sampled every 20 ms; and the largest single process) and how many files of
@@ -145,6 +147,7 @@ def serve_latency(project: Path, article: int, saves: int = 3) -> dict:
     lines: list[str] = []
     latencies: list[float] = []
     builds: list[float] = []
+    first = None
     try:
         deadline = time.time() + 1800
         while time.time() < deadline:
@@ -152,7 +155,9 @@ def serve_latency(project: Path, article: int, saves: int = 3) -> dict:
             if not line:
                 break
             lines.append(line.rstrip())
-            if re.search(r"\bbuilt in [0-9.]+ s", line):
+            found = re.search(r"\bbuilt in ([0-9.]+) s", line)
+            if found:
+                first = float(found.group(1))
                 break
         for save in range(saves):
             time.sleep(3.0)
@@ -168,7 +173,7 @@ def serve_latency(project: Path, article: int, saves: int = 3) -> dict:
                     builds.append(float(found.group(1)))
                     break
         return {"seconds": statistics.median(latencies), "all": latencies, "build": statistics.median(builds),
-                "log": lines[-3:]}
+                "first": first, "log": lines[-3:]}
     finally:
         process.send_signal(signal.SIGINT)
         try:
@@ -240,6 +245,9 @@ def table(results: list[dict]) -> str:
             lines.append(f"| {result['size']:,} | serve: save → reload sent | {shown} | | |")
             if serve.get("build") is not None:
                 lines.append(f"| {result['size']:,} | serve: its build of the body edit | {serve['build']:.2f} | | |")
+            if serve.get("first") is not None:
+                lines.append(f"| {result['size']:,} | serve: its first build (from the built site) | "
+                             f"{serve['first']:.2f} | | |")
         hugo = result.get("hugo")
         if hugo:
             lines.append(f"| {result['size']:,} | Hugo cold | {hugo['cold']['seconds']:.2f} | "

@@ -126,7 +126,7 @@ class OutputBuilder:
         record = self.previous.get(path)
         if record is not None and not self.trusted:
             try:
-                st = os.stat(os.path.join(self.writer.out, path))
+                st = os.stat(os.path.join(self.writer.previous, path))
             except OSError:
                 record = None
             else:
@@ -149,7 +149,7 @@ class OutputBuilder:
             return path, kept, "kept"
         if output.page is not None:
             return self._page(output, previous)
-        made = output.remake(self.writer.out / path, previous.content) if output.remake and previous is not None \
+        made = output.remake(self.writer.previous / path, previous.content) if output.remake and previous is not None \
             else output.make()
         with self.writer.open(path) as stream:
             content = _write_all(stream, [made] if isinstance(made, bytes) else made)

@@ -148,8 +148,9 @@ def build(project: Path, out: Path, base_url: str | None = None, strict: bool = 
         keys = Keys(briefing, engine.articles, renderer, preview.keys if preview else None)
         outputs = plan_outputs(briefing, keys, renderer, with_data=preview is None)
         # Render and write: what changed is made anew, the rest is linked from the previous site.
-        writer = SiteWriter(out, in_place=preview is not None, spare=engine.spare())
-        previous = engine.previous_outputs()
+        seed = engine.seed()
+        writer = SiteWriter(out, in_place=preview is not None, spare=engine.spare(), seed=seed)
+        previous = engine.previous_outputs(seed)
         builder = OutputBuilder(writer, renderer, previous, engine.verify, trusted=engine.records_in_memory)
         try:
             made = build_outputs(outputs, builder, engine.jobs, engine.articles.whole)

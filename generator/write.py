@@ -57,10 +57,14 @@ class SiteWriter:
     """Collects a build's files in a staging directory; `commit()` swaps it in (or, `in_place`, moves
     the new files into the existing output folder; see the module's docstring)."""
 
-    def __init__(self, out: Path, in_place: bool = False, spare: Path | None = None):
+    def __init__(self, out: Path, in_place: bool = False, spare: Path | None = None, seed: Path | None = None):
+        """`seed`: where the unchanged files are taken from while `out` does not exist yet (another
+        build's site, on the same file system: see incremental.Engine.seed)."""
         self.out = out
         out.parent.mkdir(parents=True, exist_ok=True)
         recover(out)
+        # The previous site, whose files `link` takes over.
+        self.previous = seed if seed is not None and not out.is_dir() else out
         self.in_place = in_place and out.is_dir()
         self.spare = None if self.in_place else spare
         self.staging = Path(tempfile.mkdtemp(prefix=_STAGING.format(name=out.name), dir=out.parent))
@@ -105,12 +109,12 @@ class SiteWriter:
         if held is not None:
             self._set_aside(target)
         try:
-            link_or_copy(self.out / path, target)
+            link_or_copy(self.previous / path, target)
         except FileExistsError:
             if not self._from_spare:
                 raise
             self._clear_way(path)
-            link_or_copy(self.out / path, target)
+            link_or_copy(self.previous / path, target)
 
     def discard(self, path: str) -> None:
         """Remove a file this build wrote (its bytes turned out to equal the previous site's)."""
@@ -118,7 +122,7 @@ class SiteWriter:
 
     def link_tree(self, folder: str) -> bool:
         """Take a whole folder of the previous site over; False when the previous site has none."""
-        source = self.out / folder
+        source = self.previous / folder
         if not source.is_dir() or source.is_symlink():
             return False
         if not self.in_place:

@@ -471,6 +471,36 @@ def test_a_failing_template_fails_the_build_with_its_line_and_keeps_the_site(tmp
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
+def test_a_preview_starts_from_the_built_site_and_never_changes_it(tmp_path):
+    """`briefing serve`'s first build links what PROJECT/site (as `briefing build` left it) already
+    holds rather than rendering it again: not a file edited by hand there, nothing at another base
+    URL; and the preview's saves never touch the linked files."""
+    project = fresh_project(tmp_path)
+    site = project / "site"
+    build(project, site)
+    edited = site / "articles/vik-answers/index.html"
+    edited.write_bytes(edited.read_bytes().replace(b"</body>", b"<p>by hand</p></body>"))
+    before = {path: data for path, data in site_files(site).items()}
+
+    preview, memory = tmp_path / "preview", PreviewMemory()
+    built(project, preview, memory, caught_up=False)
+    assert_same_as_clean(project, preview, but=DATA_PATH)
+    linked = {path for path, (inode, _) in inodes(preview).items() if inode == inodes(site).get(path, (None,))[0]}
+    assert "articles/leaders-meet/index.html" in linked and "index.html" in linked
+    assert "articles/vik-answers/index.html" not in linked
+
+    EDITS["body"](project)
+    built(project, preview, memory, caught_up=False)
+    assert_same_as_clean(project, preview, but=DATA_PATH)
+    assert site_files(site) == before
+
+    elsewhere = tmp_path / "elsewhere"
+    build(project, elsewhere, base_url="/sub/", preview=PreviewMemory())
+    pages = {inode for path, (inode, _) in inodes(site).items() if path.endswith(".html")}
+    assert not {inode for path, (inode, _) in inodes(elsewhere).items() if path.endswith(".html")} & pages
+    assert_same_as_clean(project, elsewhere, base_url="/sub/", but=DATA_PATH)
+
+
 def test_base_url_and_output_folder_changes(tmp_path):
     project, out = fresh_project(tmp_path), tmp_path / "site"
     build(project, out)
