@@ -83,7 +83,7 @@ class _AskedLeaders(dict):
         return dict.__getitem__(self, key)
 
 
-def parse_settings(ctx: Context) -> tuple:
+def _parse_settings(ctx: Context) -> tuple:
     """What parsing an article reads of the site settings."""
     settings = ctx.settings
     return (settings.timezone, settings.language, tuple(t.id for t in settings.topics),
@@ -193,7 +193,7 @@ class ParseMemory:
     holds_cache: bool = False
 
     def key(self, file: SourceFile, settings: tuple) -> bytes:
-        """`settings`: parse_settings() of the build's Context."""
+        """`settings`: _parse_settings() of the build's Context."""
         known = self.keys.get(file.path)
         if known is not None and file.stamp is not None and known[0] == file.stamp and known[1] == settings:
             return known[2]
@@ -236,7 +236,7 @@ class ArticleCache:
         self.ctx = ctx
         current = names_digest(ctx.finder)
         self.name_maps[current] = dict(ctx.finder.names)
-        settings = parse_settings(ctx)
+        settings = _parse_settings(ctx)
         keys = [self.kept.key(file, settings) for file in files]
         self._load({f.path: k for f, k in zip(files, keys) if self.memory.get(f.path, (None,))[0] != k})
         deltas: dict[bytes, set[str] | None] = {}

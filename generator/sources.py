@@ -149,19 +149,14 @@ def load_content(project: Path, report: Report,
 
     def _listed_again(listed: ArticleListing, names: frozenset[str]) -> tuple[SourceFile, ...] | None:
         """The articles as `listed` holds them, the changed ones read again; None when the folder must
-        be listed afresh (its names changed, a changed file is not one of them, or one cannot be read)."""
+        be listed afresh (its names changed, or a changed article cannot be read)."""
         if listed.names != names or listed.changed is None:
             return None
-        prefix = "content/articles/"
         by_path = {file.path: n for n, file in enumerate(listed.files)}
         files = list(listed.files)
         for rel in listed.changed:
-            if not rel.startswith(prefix) or rel[len(prefix):] not in names:
-                if rel.startswith(prefix) and "/" not in rel[len(prefix):]:
-                    return None  # (an entry of the folder that is gone, or is new: the names say so too)
+            if rel not in by_path:  # not an article the folder held and holds: its name alone mattered
                 continue
-            if rel not in by_path:
-                continue  # an entry that is not an article (ignored, or a folder): its name alone mattered
             path, problems = str(project / rel), Report()
             loaded = read(path, rel, False, False, problems) if not os.path.islink(path) else None
             if loaded is None or problems.diagnostics:
