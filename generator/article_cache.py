@@ -19,12 +19,14 @@ them (`ArticleCache.whole`).
 from __future__ import annotations
 
 import dataclasses
+import io
 import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .article import Context, ParsedArticle, parse_article
 from .cache import BuildCache, digest, value_digest
+from .dates import EDTF, read_written, written_as
 from .data_export import article_fragments, joined_fragments
 from .errors import ContentError, Diagnostic, Report
 from .model import Article
@@ -125,6 +127,32 @@ def parse_recorded(ctx: Context, file: SourceFile) -> tuple[ParsedArticle | None
     return parsed, report.diagnostics, entry, probe
 
 
+class _EntryPickler(pickle.Pickler):
+    """Pickles an entry with each of its dates as the zone and text it was read from (dates.written_as)."""
+
+    def persistent_id(self, obj):
+        return written_as(obj) if type(obj) is EDTF else None
+
+
+def _unpickled(blob: bytes, dates: dict[str, EDTF]) -> ParseEntry:
+    """An entry _pickled() stored. `dates`: the dates read so far, by how they were written; the same
+    day recurs across a briefing's articles, and all its uses then share one object."""
+    def date(written: str) -> EDTF:
+        found = dates.get(written)
+        if found is None:
+            found = dates[written] = read_written(written)
+        return found
+    unpickler = pickle.Unpickler(io.BytesIO(blob))
+    unpickler.persistent_load = date
+    return unpickler.load()
+
+
+def _pickled(entry: ParseEntry) -> bytes:
+    stream = io.BytesIO()
+    _EntryPickler(stream, protocol=5).dump(entry)
+    return stream.getvalue()
+
+
 def _without_body(entry: ParseEntry) -> ParseEntry:
     """The entry as the cache keeps it: the article's body apart (see Article.body_html)."""
     article = dataclasses.replace(entry.parsed.article, body_html=None, paragraphs=None)
@@ -149,7 +177,7 @@ def _parse_nth(state, n: int):
         return parsed, diagnostics, entry, probe, None
     text, entry.data = joined_fragments(entry.data), None
     whole = entry.parsed.article
-    rows = (pickle.dumps(_without_body(entry), protocol=5),
+    rows = (_pickled(_without_body(entry)),
             pickle.dumps((whole.body_html, whole.paragraphs), protocol=5), text)
     return None, diagnostics, None, probe, rows
 
@@ -228,6 +256,7 @@ class ArticleCache:
         self.files: list[SourceFile] = []
         self._by_slug: dict[str, SourceFile] = {}
         self.ctx: Context | None = None
+        self.dates: dict[str, EDTF] = {}  # see _unpickled
 
     def parse_articles(self, files, ctx: Context, report: Report) -> list[ParsedArticle | None]:
         # Held without their texts (~150 MB at 10,000 articles): one is read again if its body is needed.
@@ -263,7 +292,7 @@ class ArticleCache:
         for (n, file, key), (article, diagnostics, entry, probe, made) in zip(misses, parsed):
             if made is not None:  # stored now, a batch at a time, rather than held until the build ends
                 entry_blob, body_blob, text = made
-                entry = pickle.loads(entry_blob)
+                entry = _unpickled(entry_blob, self.dates)
                 article = entry.parsed
                 rows.append((file.path, key, entry_blob, body_blob, probe))
                 fragments[b"a" + entry.full] = text
@@ -311,7 +340,10 @@ class ArticleCache:
         """Into memory, the cached parses of these paths that have these keys."""
         if self.cache and wanted:
             def take(path: str, blob: bytes) -> None:
-                self.memory[path] = (wanted[path], pickle.loads(blob))
+                try:
+                    self.memory[path] = (wanted[path], _unpickled(blob, self.dates))
+                except Exception:  # damaged, or a date's zone gone from this system: that file is parsed again
+                    pass
             self.cache.parse_entries(wanted, take)
 
     def _still_valid(self, path: str, entry: ParseEntry, ctx: Context, current: bytes, deltas: dict) -> bool:

@@ -163,6 +163,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"briefing {args.command}: interrupted", file=sys.stderr)
         return 130
+    except OSError as error:  # the machine's, not the content's: a full disk, a folder not writable
+        if args.debug:
+            raise
+        where = f" ({error.filename})" if error.filename else ""
+        print(f"briefing {args.command}: {error.strerror or error}{where}; nothing was changed", file=sys.stderr)
+        return 1
     except Exception as error:  # an internal error is a bug: say so plainly
         if args.debug:
             raise

@@ -59,6 +59,7 @@ import calendar
 import re
 from dataclasses import field
 from datetime import date, datetime, timedelta, timezone, tzinfo
+from zoneinfo import ZoneInfo
 
 from .model import value
 
@@ -540,6 +541,35 @@ class EDTF:
 
     def __str__(self) -> str:
         return self.text
+
+
+def written_as(date: EDTF) -> str | None:
+    """The date as the zone it was read in and its text ('Europe/Berlin\0' '2025-03-18'), when
+    read_written() makes this very date of them again (every part of it alike); else None. A cached
+    parse is stored with its dates so (article_cache.py): at 10,000 articles they are ~65,000 dates,
+    most of them the same few days, and unpickling them whole took ~40% of loading the parses."""
+    point = date._start or date._end
+    zone = getattr(point, "zone", None)
+    if not isinstance(zone, ZoneInfo) or "\0" in zone.key:
+        return None
+    written = f"{zone.key}\0{date.text}"
+    try:
+        again = read_written(written)
+    except (DateError, ValueError, OSError):
+        return None
+    if again != date or any(_values(a) != _values(b) for a, b in ((again._start, date._start), (again._end, date._end))):
+        return None
+    return written
+
+
+def read_written(written: str) -> EDTF:
+    """The date written_as() gave `written` for."""
+    zone, _, text = written.partition("\0")
+    return parse_edtf(text, ZoneInfo(zone))
+
+
+def _values(point: _Point | None) -> tuple | None:
+    return None if point is None else tuple(getattr(point, name) for name in _Point.__slots__)
 
 
 def _span(start: _Point, end: _Point) -> str:

@@ -105,6 +105,13 @@ class RenderResult:
     written: list[str] = field(default_factory=list)  # files whose bytes changed
     pages: int = 0
 
+    def update(self, other: RenderResult) -> None:
+        """Add the files another build_outputs made."""
+        self.records.update(other.records)
+        self.rendered += other.rendered
+        self.written += other.written
+        self.pages += other.pages
+
     def searched(self) -> dict[str, bytes | None]:
         """The pages the search index reads, with what it reads of them (search.index_site's `pages`)."""
         return {path: record.searched for path, record in self.records.items() if indexed_page(path)}

@@ -16,6 +16,7 @@ import contextlib
 import dataclasses
 import gc
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -153,12 +154,23 @@ def build(project: Path, out: Path, base_url: str | None = None, strict: bool = 
         previous = engine.previous_outputs(seed)
         builder = OutputBuilder(writer, renderer, previous, engine.verify, trusted=engine.records_in_memory)
         try:
-            made = build_outputs(outputs, builder, engine.jobs, engine.articles.whole)
+            # The pages, then the search index; data/briefing.json, which the index does not read, is
+            # made meanwhile in a thread of this process, while Pagefind indexes in its own processes
+            # (at 10,000 articles the export alone kept one core busy for ~9 s of a cold build).
+            here = [output for output in outputs if output.here]
+            made = build_outputs([o for o in outputs if not o.here], builder, engine.jobs, engine.articles.whole)
             if preview is not None:  # the index and the data stay as they were; catch_up follows
                 indexed = writer.link_tree(SEARCH_INDEX_DIR)
-            elif made.written or not index_intact(out / SEARCH_INDEX_DIR) or not writer.link_tree(SEARCH_INDEX_DIR):
-                writer.give(SEARCH_INDEX_DIR)
-                index_site(writer.staging, briefing, known=engine.search_inputs(keys, made.searched()))
+            reindex = preview is None and (made.written or not index_intact(out / SEARCH_INDEX_DIR)
+                                           or not writer.link_tree(SEARCH_INDEX_DIR))
+            if reindex:
+                writer.give(SEARCH_INDEX_DIR, coming=[output.path for output in here])
+                known = engine.search_inputs(keys, made.searched())
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="data-export") as alongside:
+                exporting = alongside.submit(build_outputs, here, builder, 1)
+                if reindex:
+                    index_site(writer.staging, briefing, known=known)
+                made.update(exporting.result())
             kept = {output.path for output in outputs} | ({DATA_PATH} if preview is not None else set())
             engine.committing()
             writer.commit(gone=previous.keys() - kept)

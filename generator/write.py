@@ -137,15 +137,16 @@ class SiteWriter:
         for path in paths:
             self._held.pop(path, None)
 
-    def give(self, folder: str) -> None:
-        """Hand the staging directory's `folder` to code that makes it on its own (the search index),
-        once every other file is in: what a spare left elsewhere and this build did not make is
-        removed now, and what it left in `folder` is that code's to take over or remove."""
+    def give(self, folder: str, coming: Iterable[str] = ()) -> None:
+        """Hand the staging directory's `folder` to code that makes it on its own (the search index,
+        maybe in another thread while this writer makes the files `coming`), once every other file
+        is in: what a spare left elsewhere and this build does not make is removed now, and what it
+        left in `folder` is that code's to take over or remove."""
         prefix = folder + "/"
         for path in [path for path in self._held if path.startswith(prefix)]:
             del self._held[path]
         self._empty = [path for path in self._empty if not (path + "/").startswith(prefix)]
-        self._drop_unclaimed()
+        self._drop_unclaimed(keep=set(coming))
 
     def stat(self, path: str) -> os.stat_result:
         return os.stat(self.staging / path)
@@ -208,10 +209,11 @@ class SiteWriter:
         self._replaced += 1
         os.rename(target, trash / str(self._replaced))
 
-    def _drop_unclaimed(self) -> None:
-        """Remove what the spare left that the new site does not have, and the folders left empty."""
+    def _drop_unclaimed(self, keep: set[str] = frozenset()) -> None:
+        """Remove what the spare left that the new site does not have (but the files `keep`, still to
+        be made), and the folders left empty."""
         folders = set(self._empty)
-        for path in self._held:
+        for path in self._held.keys() - keep:
             # A worker may have cleared it away already (see _clear_way), or made a folder there.
             with contextlib.suppress(FileNotFoundError, NotADirectoryError):
                 if not stat.S_ISDIR(os.lstat(self.staging / path).st_mode):
@@ -220,7 +222,7 @@ class SiteWriter:
         for folder in sorted(folders, key=lambda folder: folder.count("/"), reverse=True):
             if folder:
                 _prune_empty(self.staging, self.staging / folder)
-        self._held, self._empty = {}, []
+        self._held, self._empty = {path: self._held[path] for path in keep if path in self._held}, []
 
     def _move_in(self, gone: Iterable[str]) -> None:
         for folder, _, names in os.walk(self.staging):

@@ -42,6 +42,8 @@ from generator.dates import (
     format_timestamp,
     parse_edtf,
     parse_timestamp,
+    read_written,
+    written_as,
 )
 
 UTC = timezone.utc
@@ -353,6 +355,30 @@ def test_invariants(data):
     hash(ours)
     if not ours.is_interval and ours.precision == "month":
         assert not shown.removeprefix("c. ")[0].isdigit(), shown  # never '1 February 2025'
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_a_date_stored_as_written_reads_back_the_same_in_every_part(data):
+    """The build cache stores a parse's dates as written_as() gives them (article_cache.py)."""
+    tz = data.draw(zones)
+    date = parse_edtf(data.draw(any_valid(tz)), tz)
+    written = written_as(date)
+    if written is None:  # only a date read in a named zone is stored by the zone's name
+        offsets = [point.written_offset for point in (date._start, date._end) if point is not None]
+        assert not isinstance(tz, ZoneInfo) or any(offsets), date
+        return
+    again = read_written(written)
+    assert again == date
+    assert again.display() == date.display() and again.iso_start() == date.iso_start() \
+        and again.iso_end() == date.iso_end() and again.sort_key() == date.sort_key()
+
+
+def test_a_date_not_made_by_parsing_its_text_is_not_stored_as_written():
+    date = parse_edtf("2025-03-18", NEW_YORK)
+    assert written_as(date) == "America/New_York\x002025-03-18"
+    assert written_as(dataclasses.replace(date, precision="month")) is None
+    assert written_as(dataclasses.replace(date, text="2025-03-19")) is None
 
 
 @settings(max_examples=300, deadline=None)

@@ -28,7 +28,9 @@ from quality import (axe_violations, blocked_external_requests, browser, format_
                      require_vnu, screenshot, static_server, vnu_check)
 from webtools import fetch
 
+from generator import pipeline
 from generator.cli import main
+from generator.data_export import DataExport
 from generator.exports import DATA_PATH
 from generator.incremental import PreviewMemory
 from generator.pipeline import build, catch_up, load_briefing
@@ -651,6 +653,39 @@ def test_a_bundle_that_lost_a_file_is_not_taken_over(bundled_sites, tmp_path):
     result = index_site(staging, briefing_, previous=damaged, shard_articles=3)
     assert result.indexed == 1  # that bundle; the others are linked over
     assert _digests(staging / INDEX_DIR) == _digests(split / INDEX_DIR)
+
+
+def test_a_failure_while_the_index_is_made_keeps_the_site_as_it_was(tmp_path, monkeypatch, capsys):
+    """data/briefing.json is made while Pagefind indexes the pages: a failure of either stops the
+    build only once both are done, with the previous site as it was and nothing left beside it."""
+    project = tmp_path / "project"
+    shutil.copytree(REPO / "content", project / "content")
+    site = project / "site"
+    assert main(["build", str(project)]) == 0
+    before = _digests(site)
+    article = next((project / "content/articles").glob("*.md"))
+    article.write_text(article.read_text(encoding="utf-8") + "\nA closing line added by the desk.\n", encoding="utf-8")
+    indexing = threading.Event()
+    real_index = pipeline.index_site
+
+    def index_slowly(*args, **kwargs):
+        indexing.set()
+        return real_index(*args, **kwargs)
+
+    def export_failing(self, briefing, *args):
+        assert indexing.wait(30), "the data export was not made while the index was"
+        raise OSError(28, "No space left on device")
+        yield b""
+
+    monkeypatch.setattr(pipeline, "index_site", index_slowly)
+    monkeypatch.setattr(DataExport, "__call__", export_failing)
+    assert main(["build", str(project)]) == 1
+    assert "briefing build: No space left on device; nothing was changed" in capsys.readouterr().err
+    assert _digests(site) == before
+    assert sorted(p.name for p in project.iterdir() if p.name != ".briefing-cache") == ["content", "site"]
+    monkeypatch.undo()
+    assert main(["build", str(project)]) == 0
+    assert "A closing line added by the desk." in (site / DATA_PATH).read_text(encoding="utf-8")
 
 
 # ---------------------------------------------------------------------------
