@@ -30,7 +30,7 @@ import sqlite3
 import sys
 from importlib.metadata import PackageNotFoundError, version as package_version
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 from . import __version__
 
@@ -230,14 +230,18 @@ class BuildCache:
     # Writing: one transaction per build --------------------------------------
 
     def save(self, dropped_parses: list[str], out: str, outputs: dict[str, bytes] | None,
-             state: dict[str, object]) -> None:
-        """Store a finished build: the complete output records of `out`, state values; forget parses of
-        files that are gone."""
+             state: dict[str, object], gone: Iterable[str] | None = None) -> None:
+        """Store a finished build: the output records of `out` (all of them; or, given the paths
+        `gone`, those that changed since the records stored), state values; forget parses of files
+        that are gone."""
         def write(db):
             db.executemany("DELETE FROM parses WHERE path = ?", [(path,) for path in dropped_parses])
             if outputs is not None:
-                db.execute("DELETE FROM outputs WHERE out = ?", (out,))
-                db.executemany("INSERT INTO outputs VALUES (?, ?, ?)",
+                if gone is None:
+                    db.execute("DELETE FROM outputs WHERE out = ?", (out,))
+                else:
+                    db.executemany("DELETE FROM outputs WHERE out = ? AND path = ?", [(out, path) for path in gone])
+                db.executemany("INSERT OR REPLACE INTO outputs VALUES (?, ?, ?)",
                                [(out, path, record) for path, record in outputs.items()])
             db.executemany("INSERT OR REPLACE INTO state VALUES (?, ?)",
                            [(name, pickle.dumps(value, protocol=5)) for name, value in state.items()])

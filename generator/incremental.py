@@ -42,7 +42,7 @@ from .assemble import Recall
 from .cache import BuildCache
 from .errors import Diagnostic
 from .keys import Keys
-from .noop import LastBuild, current, fingerprint, site_fingerprint, state_name, verifying
+from .noop import LastBuild, current, fingerprint, state_name, verifying, written_fingerprint
 from .outputs import OutputRecord, RenderResult
 from .parallel import cores
 from .render import TemplateMemory
@@ -109,6 +109,7 @@ class Engine:
         self.memory = preview.parses if preview else ParseMemory()
         self.articles: ArticleCache | None = None
         self.search: Known | None = None
+        self.stored: dict[str, OutputRecord] = {}  # the cache's records of `out` when the build began
 
     def search_inputs(self, keys: Keys, pages: dict[str, bytes | None] | None = None) -> Known:
         """What the search index can take from this build (search.Known), with what the last one left."""
@@ -198,7 +199,10 @@ class Engine:
             return self.preview.records
         if not self.cache:
             return {}
-        return {path: pickle.loads(blob) for path, blob in self.cache.outputs(str(seed or self.out)).items()}
+        records = {path: pickle.loads(blob) for path, blob in self.cache.outputs(str(seed or self.out)).items()}
+        if seed is None:
+            self.stored = records
+        return records
 
     def committing(self) -> None:
         """The preview's folder is about to change: until save(), what the memory says of it is unsure."""
@@ -215,13 +219,18 @@ class Engine:
         if self.preview is not None:
             self.cache.save(dropped, str(self.out), None, {"name-maps": name_maps})
             return
-        records = {path: pickle.dumps(record, protocol=5) for path, record in made.records.items()}
-        last = LastBuild(self.inputs, site_fingerprint(self.out), made.pages, diagnostics)
+        # Only the records that changed are stored again (a file taken over keeps its very record).
+        records = {path: pickle.dumps(record, protocol=5) for path, record in made.records.items()
+                   if self.stored.get(path) is not record}
+        gone = self.stored.keys() - made.records.keys()
+        site = written_fingerprint(self.out, {path: (record.size, record.mtime_ns, record.inode)
+                                              for path, record in made.records.items()})
+        last = LastBuild(self.inputs, site, made.pages, diagnostics)
         state = {state_name(self.out): last, "name-maps": name_maps,
                  _SOURCES: {path: known for path, known in self.memory.texts.items() if known[0] is not None}}
         if self.search is not None:
             state[_SEARCH_MEMO] = self.search.memo
-        self.cache.save(dropped, str(self.out), records, state)
+        self.cache.save(dropped, str(self.out), records, state, gone)
 
     def close(self) -> None:
         if self.cache:

@@ -11,6 +11,7 @@ business and is replaced by a stub that records the calls.
 from __future__ import annotations
 
 import os
+import pickle
 import re
 import shutil
 import sqlite3
@@ -23,11 +24,12 @@ from hypothesis import strategies as st
 from helpers import ARTICLE, LEADERS, SITE, write_project
 
 import generator.data_export as data_export
+import generator.noop as noop
 import generator.pipeline as pipeline
 import generator.write as write
 from generator.article_cache import ArticleCache, ParseMemory
 from generator.assemble import Recall, assemble
-from generator.cache import CACHE_DIR, code_version, digest
+from generator.cache import CACHE_DIR, BuildCache, code_version, digest
 from generator.errors import Report
 from generator.errors import ContentError
 from generator.exports import DATA_PATH
@@ -119,6 +121,14 @@ def built(project: Path, out: Path, memory: PreviewMemory | None, caught_up: boo
     if memory is not None:
         memory.changed = heard(project, memory)
     result = build(project, out, preview=memory)
+    if memory is None:  # what it stored of the site is what the next build will find there
+        assert BuildCache.peek_state(project, noop.state_name(out)).site == noop.site_fingerprint(out)
+        cache = BuildCache.open(project)
+        records = {path: pickle.loads(blob) for path, blob in cache.outputs(str(out)).items()}
+        cache.close()
+        assert {path: (r.size, r.mtime_ns, r.inode) for path, r in records.items()} == \
+            {p.relative_to(out).as_posix(): (p.stat().st_size, p.stat().st_mtime_ns, p.stat().st_ino)
+             for p in out.rglob("*") if p.is_file() and not p.relative_to(out).as_posix().startswith("pagefind/")}
     if memory is not None and caught_up:
         catch_up(project, out)
     return result
