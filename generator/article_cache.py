@@ -134,6 +134,12 @@ class _EntryPickler(pickle.Pickler):
         return written_as(obj) if type(obj) is EDTF else None
 
 
+def _pickled(entry: ParseEntry) -> bytes:
+    stream = io.BytesIO()
+    _EntryPickler(stream, protocol=5).dump(entry)
+    return stream.getvalue()
+
+
 def _unpickled(blob: bytes, dates: dict[str, EDTF]) -> ParseEntry:
     """An entry _pickled() stored. `dates`: the dates read so far, by how they were written; the same
     day recurs across a briefing's articles, and all its uses then share one object."""
@@ -145,12 +151,6 @@ def _unpickled(blob: bytes, dates: dict[str, EDTF]) -> ParseEntry:
     unpickler = pickle.Unpickler(io.BytesIO(blob))
     unpickler.persistent_load = date
     return unpickler.load()
-
-
-def _pickled(entry: ParseEntry) -> bytes:
-    stream = io.BytesIO()
-    _EntryPickler(stream, protocol=5).dump(entry)
-    return stream.getvalue()
 
 
 def _without_body(entry: ParseEntry) -> ParseEntry:

@@ -544,13 +544,14 @@ class EDTF:
 
 
 def written_as(date: EDTF) -> str | None:
-    """The date as the zone it was read in and its text ('Europe/Berlin\0' '2025-03-18'), when
-    read_written() makes this very date of them again (every part of it alike); else None. A cached
+    """The date as the name of the zone it was read in and its text, NUL between
+    ('Europe/Berlin\x002025-03-18'), when read_written() makes this very date of them again (every
+    part of it alike); else None. A cached
     parse is stored with its dates so (article_cache.py): at 10,000 articles they are ~65,000 dates,
     most of them the same few days, and unpickling them whole took ~40% of loading the parses."""
     point = date._start or date._end
     zone = getattr(point, "zone", None)
-    if not isinstance(zone, ZoneInfo) or "\0" in zone.key:
+    if not isinstance(zone, ZoneInfo) or not zone.key or "\0" in zone.key:  # ZoneInfo.from_file has no key
         return None
     written = f"{zone.key}\0{date.text}"
     try:
