@@ -13,7 +13,7 @@ from .fields import Fields
 from .model import STANCE_VALUES, Article, Citation, Leader, Quote, Stance
 from .settings import LANGUAGE, Reported, Settings, event_id_of, expect_mapping, load_yaml, parse_source
 from .sources import SourceFile
-from .text import MentionFinder, fold, phrase_pattern
+from .text import MentionFinder, folded, phrase_pattern
 from .urls import leader_path, relative
 from .yamlsrc import Mark, YMap
 
@@ -100,13 +100,13 @@ def parse_article(file: SourceFile, ctx: Context, report: Report) -> ParsedArtic
     rendered = render_body(body_text, finder=ctx.finder, leader_href=lambda leader: relative(page, leader_path(leader)),
                            quotes=marks, allow_raw_html=bool(dict(ctx.settings.extras).get("allow_raw_html")))
 
-    folded: list[tuple[str, str]] = []  # (paragraph id, comparison form), made on the first anchor
+    comparable: list[tuple[str, str]] = []  # (paragraph id, comparison form), made on the first anchor
 
     def locate(anchor: str, mark: Mark, what: str) -> str | None:
-        if not folded:
-            folded.extend((p.id, fold(p.text)[0]) for p in rendered.paragraphs)
+        if not comparable:
+            comparable.extend((p.id, folded(p.text)) for p in rendered.paragraphs)
         pattern = phrase_pattern(anchor)
-        for paragraph_id, text in folded:
+        for paragraph_id, text in comparable:
             if pattern is not None and pattern.search(text):
                 return paragraph_id
         report.error(file.path, mark.line, mark.col, f"{what} not found in the article's body: '{_short(anchor)}'",

@@ -28,6 +28,7 @@ import io
 import pickle
 import sqlite3
 import sys
+import zoneinfo
 from importlib.metadata import PackageNotFoundError, version as package_version
 from pathlib import Path
 from typing import Callable, Iterable
@@ -55,7 +56,7 @@ def code_version() -> str:
     global _code_version
     if _code_version is None:
         digest = hashlib.blake2b(digest_size=16)
-        digest.update(f"briefing {__version__}\0python {sys.version}\0".encode())
+        digest.update(f"briefing {__version__}\0python {sys.version}\0{_zone_rules()}\0".encode())
         for name in _LIBRARIES:
             try:
                 digest.update(f"{name} {package_version(name)}\0".encode())
@@ -67,6 +68,25 @@ def code_version() -> str:
             digest.update(path.read_bytes())
         _code_version = digest.hexdigest()
     return _code_version
+
+
+def _zone_rules() -> str:
+    """Which time-zone rules zoneinfo reads: a system's (updated several times a year, and the
+    offsets of every date with a zone depend on them) before the tzdata package's, whose version
+    is among _LIBRARIES. A system folder names its release in tzdata.zi (Debian, Fedora, Alpine)
+    or +VERSION (macOS); one that names none is told by its modification time."""
+    for folder in map(Path, zoneinfo.TZPATH):
+        for name in ("tzdata.zi", "+VERSION"):
+            try:
+                with open(folder / name, "rb") as file:
+                    return f"zones {folder} {file.readline(200).strip().decode('utf-8', 'replace')}"
+            except OSError:
+                pass
+        try:
+            return f"zones {folder} {folder.stat().st_mtime_ns}"
+        except OSError:
+            pass
+    return "zones -"
 
 
 def digest(*parts) -> bytes:
@@ -122,9 +142,8 @@ class BuildCache:
             for old in root.glob("cache-*.sqlite*"):  # other generator versions: never read again
                 if not old.name.startswith(path.name):
                     old.unlink(missing_ok=True)
-            db = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
+            db = _connect(path)
             db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
             db.executescript(_SCHEMA)
             return cls(db, path)
         except (OSError, sqlite3.Error) as error:
@@ -252,6 +271,17 @@ class BuildCache:
                     db.execute("DELETE FROM state WHERE name = ?", (f"last:{folder}",))
         self._query(_transaction(write), None)
 
+    def reconnect(self) -> None:
+        """Go on with a connection of this process's own: a forked process must not use its parent's
+        (sqlite.org/howtocorrupt.html, 2.6), and must not close it either, which could let go of the
+        parent's locks; it is kept, unused, until the process ends."""
+        self._inherited = self.db
+        try:
+            self.db = _connect(self.path)
+        except sqlite3.Error as error:
+            self.failed = True
+            _warn(f"the build cache {self.path} failed ({error}); building without it")
+
     def close(self) -> None:
         try:
             self.db.close()
@@ -267,6 +297,12 @@ class BuildCache:
             self.failed = True
             _warn(f"the build cache {self.path} failed ({error}); building without it")
             return fallback
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
+    db.execute("PRAGMA synchronous=NORMAL")
+    return db
 
 
 def _transaction(action):

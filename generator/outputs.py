@@ -52,7 +52,7 @@ class Output:
     # `written` is then told the content digest of what was made
     remake: Callable[[Path, bytes], Iterator[bytes]] | None = None
     written: Callable[[bytes], None] | None = None
-    here: bool = False  # made in the build's own process (it reads the cache, which a forked worker must not use)
+    here: bool = False  # made apart from the pages, with a connection to the cache of its own (pipeline.build)
 
 
 @dataclass

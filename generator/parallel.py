@@ -17,7 +17,9 @@ import ctypes
 import gc
 import multiprocessing
 import os
+import pickle
 import signal
+import threading
 from typing import Callable, Iterable, Iterator
 
 _task: tuple[Callable, object] | None = None  # (function, state), inherited by forked workers
@@ -59,6 +61,91 @@ def parallel_iter(function: Callable, state, items: Iterable, jobs: int, chunksi
             yield from pool.imap(_run, items, chunksize)
     finally:
         _task = None
+
+
+class Alongside:
+    """`function(*args)`, made while this process goes on (see `alongside`). `result()` waits for it
+    and raises what it raised; leaving the `with` waits for it too or, when the block failed, stops
+    it (a forked process is killed; a thread is waited for): nothing it does outlives the block."""
+
+    def __init__(self, function: Callable, args: tuple, forked: bool, in_child: Callable[[], None] | None):
+        self._work = (function, args, in_child)
+        self._forked = forked
+        self._outcome: tuple | None = None
+
+    def __enter__(self) -> Alongside:
+        if self._forked:
+            context = multiprocessing.get_context("fork")
+            self._receiving, sending = context.Pipe(duplex=False)
+            # Forked: the function and its arguments are inherited, not pickled.
+            self._process = context.Process(target=_run_alongside, args=(*self._work, sending), daemon=True)
+            self._process.start()
+            sending.close()
+        else:
+            self._thread = threading.Thread(target=self._run, name="alongside", daemon=True)
+            self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        function, args, _ = self._work
+        try:
+            self._outcome = (True, function(*args))
+        except BaseException as error:  # handed to result(), in the thread that asks
+            self._outcome = (False, error)
+
+    def result(self):
+        if self._outcome is None:
+            if self._forked:
+                try:
+                    self._outcome = self._receiving.recv()
+                except EOFError:
+                    self._process.join()
+                    self._outcome = (False, RuntimeError(
+                        f"a process of the build ended without its result (exit status {self._process.exitcode})"))
+            else:
+                self._thread.join()
+        done, value = self._outcome
+        if not done:
+            raise value
+        return value
+
+    def __exit__(self, kind, error, trace) -> None:
+        if not self._forked:
+            self._thread.join()
+            return
+        if kind is not None and self._process.is_alive():
+            self._process.terminate()
+        self._process.join()
+        self._receiving.close()
+
+
+def alongside(function: Callable, args: tuple, jobs: int, in_child: Callable[[], None] | None = None) -> Alongside:
+    """`function(*args)` made meanwhile, as `with alongside(...) as work: ...; work.result()`: in a
+    forked process when the build has a core to spare for it (`jobs` > 1), so that neither waits for
+    the other's turn at the GIL, else in a thread. `in_child`: called first in the forked process,
+    to open what it must not share with this one. The result comes back pickled: keep it small."""
+    forked = jobs > 1 and "fork" in multiprocessing.get_all_start_methods()
+    return Alongside(function, args, forked, in_child)
+
+
+def _run_alongside(function: Callable, args: tuple, in_child: Callable[[], None] | None, sending) -> None:
+    _start_worker()
+    try:
+        if in_child is not None:
+            in_child()
+        outcome = (True, function(*args))
+    except BaseException as error:
+        outcome = (False, error if _portable(error) else RuntimeError(f"{type(error).__name__}: {error}"))
+    sending.send(outcome)
+
+
+def _portable(error: BaseException) -> bool:
+    """Whether the exception comes back from a pickle as itself (one whose __init__ wants other
+    arguments than it keeps does not)."""
+    try:
+        return type(pickle.loads(pickle.dumps(error))) is type(error)
+    except Exception:
+        return False
 
 
 def return_freed_memory() -> None:

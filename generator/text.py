@@ -66,6 +66,33 @@ def _fold(text: str) -> tuple[str, list[int]]:
     return "".join(pieces).translate(_FOLD_TABLE).lower(), where
 
 
+@lru_cache(maxsize=512)
+def folded(text: str) -> str:
+    """fold(text)'s comparison form alone. Most texts folded are searched and not found (each
+    paragraph, for each quote of its article), and for those the map back to `text`'s indices and
+    the scan for runs to shorten were most of the cost: the white space is translated first and its
+    runs then found with `in`, and the text folded like any other only where '--' or '...' stands."""
+    if _SLOW_FOLD.search(text):
+        return _fold_slow(text)[0]
+    text = text.strip()
+    if "--" in text or "..." in text:
+        return _fold(text)[0]
+    # str.translate is quick on ASCII text; on other text it looks each character up in a dict.
+    text = text.translate(_FOLD_TABLE) if text.isascii() else _FOLDED_CHAR.sub(_folded_char, text)
+    if "  " in text:
+        text = _SPACES.sub(" ", text)
+    return text.lower()
+
+
+_FOLDED = {chr(code): to for code, to in _FOLD_TABLE.items() if chr(code) != to}
+_FOLDED_CHAR = re.compile("[" + "".join(map(re.escape, _FOLDED)) + "]")
+_SPACES = re.compile(" {2,}")
+
+
+def _folded_char(match: re.Match) -> str:
+    return _FOLDED[match.group()]
+
+
 def _fold_slow(text: str) -> tuple[str, list[int]]:
     """fold(), one character at a time: the definition, and the path for the rare texts the fast one cannot take."""
     out: list[str] = []
@@ -109,12 +136,12 @@ def phrase_pattern(phrase: str, quoted: bool = False) -> Phrase | None:
 
     With `quoted`, only where the phrase stands inside quote marks, as a quotation does.
     """
-    folded, _ = fold(nfc(phrase).strip())
-    if not folded:
+    words = folded(nfc(phrase).strip())
+    if not words:
         return None
     if quoted:
-        return Phrase(folded, quoted=True)
-    return Phrase(folded, left=_is_word(folded[0]), right=_is_word(folded[-1]))
+        return Phrase(words, quoted=True)
+    return Phrase(words, left=_is_word(words[0]), right=_is_word(words[-1]))
 
 
 def _is_word(ch: str) -> bool:
@@ -171,10 +198,10 @@ class _Found:
 
 def find_phrase(pattern: Phrase, text: str) -> tuple[int, int] | None:
     """The span of the first match of `pattern` in `text`, in `text`'s own indices."""
-    folded, where = fold(text)
-    match = pattern.search(folded)
-    if not match:
+    if not pattern.search(folded(text)):
         return None
+    words, where = fold(text)
+    match = pattern.search(words)
     start = where[match.start()]
     last = where[match.end() - 1]
     end = last + 1

@@ -14,7 +14,10 @@ import os
 import pickle
 import re
 import shutil
+import signal
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -30,7 +33,7 @@ import generator.write as write
 from generator.article_cache import ArticleCache, ParseMemory
 from generator.assemble import Recall, assemble
 from generator.cache import CACHE_DIR, BuildCache, code_version, digest
-from generator.errors import Report
+from generator.errors import Diagnostic, Report
 from generator.errors import ContentError
 from generator.exports import DATA_PATH
 from generator.incremental import PreviewMemory
@@ -41,7 +44,7 @@ from generator.serve_watch import snapshot
 from generator.search import STAMP, Known, _indexed_pages, record_digests, searched_digest
 from generator.sources import load_content, text_digest
 from generator.pipeline import build, catch_up, load_briefing, render_site
-from generator.text import _fold_slow, fold, phrase_pattern
+from generator.text import _fold_slow, fold, folded, phrase_pattern
 
 SECOND = """\
 ---
@@ -265,6 +268,7 @@ def test_the_data_export_copies_what_an_edit_left_from_the_previous_file(tmp_pat
     """Only the items an edit changed are made again: the rest of data/briefing.json is copied from the
     file the last build left. A previous file that is not the one the stored layout describes is not
     copied from."""
+    monkeypatch.setenv("BRIEFING_JOBS", "1")  # the export made in this process, where its copies are counted
     copied = []
     copy = data_export._Splice.copy
     monkeypatch.setattr(data_export._Splice, "copy", lambda self, start, end: (copied.append(end - start),
@@ -466,6 +470,35 @@ def test_a_failed_build_leaves_the_site_and_the_next_good_one_catches_up(tmp_pat
     assert_same_as_clean(project, out)
 
 
+def test_a_build_whose_export_process_is_killed_fails_and_keeps_the_site(tmp_path, monkeypatch):
+    """data/briefing.json is made in a process of its own: killed (by the kernel's out-of-memory
+    killer, say), the build stops with an error rather than waiting for it forever."""
+    monkeypatch.setenv("BRIEFING_JOBS", "2")
+    project, out = fresh_project(tmp_path), tmp_path / "site"
+    build(project, out)
+    before = site_files(out)
+    EDITS["body"](project)
+    monkeypatch.setattr(data_export.DataExport, "__call__", lambda *args: os.kill(os.getpid(), signal.SIGKILL))
+    with pytest.raises(RuntimeError, match="ended without its result"):
+        build(project, out)
+    assert site_files(out) == before
+    # An error it reports reaches the build whole, with where in the content it is.
+    problem = Diagnostic("content/articles/vik-answers.md", 3, 1, "what is wrong", hint="what was meant")
+
+    def export_failing(*args):
+        raise ContentError("the export failed", [problem])
+        yield b""
+
+    monkeypatch.setattr(data_export.DataExport, "__call__", export_failing)
+    with pytest.raises(ContentError) as failed:
+        build(project, out)
+    assert (str(failed.value), failed.value.diagnostics) == ("the export failed", [problem])
+    assert site_files(out) == before
+    monkeypatch.undo()
+    build(project, out)
+    assert_same_as_clean(project, out)
+
+
 @pytest.mark.parametrize("preview", [False, True], ids=["build", "preview"])
 def test_a_failing_template_fails_the_build_with_its_line_and_keeps_the_site(tmp_path, preview):
     project, out = fresh_project(tmp_path), tmp_path / "site"
@@ -582,6 +615,24 @@ def test_a_cache_of_another_generator_version_is_ignored_and_removed(tmp_path):
     assert not old.exists()
     assert [p.name for p in (project / CACHE_DIR).glob("cache-*.sqlite")] == [f"cache-{code_version()[:20]}.sqlite"]
     assert_same_as_clean(project, out)
+
+
+def test_new_time_zone_rules_start_a_new_cache(tmp_path):
+    """A date's offset comes from the system's time-zone rules, which are updated several times a
+    year: parses cached under older rules must not outlive them."""
+    def cache_name(zones: Path) -> str:
+        run = subprocess.run([sys.executable, "-c", "from generator.cache import code_version; print(code_version())"],
+                             env={**os.environ, "PYTHONTZPATH": str(zones)}, capture_output=True, text=True, check=True)
+        return run.stdout.strip()
+
+    names = {}
+    for release in ("2025a", "2025b"):
+        zones = tmp_path / release
+        zones.mkdir()
+        (zones / "tzdata.zi").write_text(f"# version {release}\n# zic input\n")
+        names[release] = cache_name(zones)
+    (tmp_path / "2025a" / "tzdata.zi").write_text("# version 2025a\n# zic input, reformatted\n")
+    assert cache_name(tmp_path / "2025a") == names["2025a"] != names["2025b"]
 
 
 def test_a_site_edited_by_hand_is_rebuilt(tmp_path):
@@ -799,13 +850,14 @@ def test_the_deferred_plan_is_the_plan(tmp_path):
     assert planned == [(p.path, p.template, p.context.make()) for p in plan_pages(briefing)]
 
 
-TRICKY = list("aZ .-–—…'\"“”«»\t\n\r\u00a0\u2028İΣσςÉé_1") + ["--", "...", "  ", "ΟΔΟΣ", "\u0301"]
+TRICKY = list("aZ .-–—‒…'\"“”«»`´\t\n\r\x1c\u00a0\u2028\u3000İΣσςÉéﬁ_1") + ["--", "...", "  ", "ΟΔΟΣ", "\u0301"]
 
 
 @settings(max_examples=400, deadline=None)
 @given(st.lists(st.sampled_from(TRICKY), max_size=16).map("".join))
 def test_fold_equals_the_character_by_character_definition(text):
     assert fold(text) == _fold_slow(text)
+    assert folded(text) == _fold_slow(text)[0]
 
 
 def _regex_pattern(phrase: str, quoted: bool):

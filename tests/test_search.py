@@ -656,8 +656,9 @@ def test_a_bundle_that_lost_a_file_is_not_taken_over(bundled_sites, tmp_path):
 
 
 def test_a_failure_while_the_index_is_made_keeps_the_site_as_it_was(tmp_path, monkeypatch, capsys):
-    """data/briefing.json is made while Pagefind indexes the pages: a failure of either stops the
-    build only once both are done, with the previous site as it was and nothing left beside it."""
+    """data/briefing.json is made while Pagefind indexes the pages, in a process of its own: a failure
+    of either stops the build only once both are done, with the previous site as it was and nothing
+    left beside it."""
     project = tmp_path / "project"
     shutil.copytree(REPO / "content", project / "content")
     site = project / "site"
@@ -665,18 +666,25 @@ def test_a_failure_while_the_index_is_made_keeps_the_site_as_it_was(tmp_path, mo
     before = _digests(site)
     article = next((project / "content/articles").glob("*.md"))
     article.write_text(article.read_text(encoding="utf-8") + "\nA closing line added by the desk.\n", encoding="utf-8")
-    indexing = threading.Event()
+    indexing = tmp_path / "indexing"  # told across processes
     real_index = pipeline.index_site
 
     def index_slowly(*args, **kwargs):
-        indexing.set()
+        indexing.touch()
         return real_index(*args, **kwargs)
 
     def export_failing(self, briefing, *args):
-        assert indexing.wait(30), "the data export was not made while the index was"
+        waited = 0
+        while not indexing.exists():
+            assert waited < 30, "the data export was not made while the index was"
+            time.sleep(0.05)
+            waited += 0.05
+        assert os.getpid() != parent, "the data export was made in the build's own process"
         raise OSError(28, "No space left on device")
         yield b""
 
+    parent = os.getpid()
+    monkeypatch.setenv("BRIEFING_JOBS", "2")
     monkeypatch.setattr(pipeline, "index_site", index_slowly)
     monkeypatch.setattr(DataExport, "__call__", export_failing)
     assert main(["build", str(project)]) == 1
