@@ -1,6 +1,6 @@
 """Benchmark `briefing build` (and `briefing serve`) on synthetic briefings, with Hugo side by side.
 
-    python benchmarks/run.py [--sizes 1000 10000] [--workdir /tmp/briefing-bench] [--no-serve] [--no-hugo]
+    python benchmarks/run.py [--sizes 1000 10000] [--runs 3] [--workdir /tmp/briefing-bench] [--no-serve] [--no-hugo]
 
 For each size N it writes the synthetic briefing of benchmarks/synth.py (and
 its Hugo twin, when `hugo` is installed), then times, each in a fresh
@@ -9,12 +9,17 @@ its Hugo twin, when `hugo` is installed), then times, each in a fresh
   cold        no cache, no site
   no-op       nothing changed
   body        one article's body edited (the first edit after the cold build)
-  body again  another article's body edited: a second edit, which, unlike the first, finds
+  body again  another article's body edited: a later edit, which, unlike the first, finds
               the site before last kept in the cache (see docs/performance.md)
   leader      one leader's role edited (read by its page, the summary and the articles naming it)
   alias       one leader given a new alias (changes mentions in the articles where it stands)
   site.yaml   the briefing's description edited (shown on every page)
   template    a project template overriding article.html
+
+Each step is run `--runs` times (3 by default; cold, no-op and body as that many rounds of
+the three, each from nothing; an edit made and then undone counts as two) and its median
+is reported, with every run's time in the JSON; the machine's own spread between runs is
+wide (±30% on a shared 2-vCPU machine), so a single run says little. The same goes for Hugo.
   serve       save-to-reload latency of `briefing serve` for a body edit: from the save to the
               reload being sent to the browser, as the preview logs it (the median of three
               saves, three seconds apart), and the preview's own build of each save; and how
@@ -123,11 +128,25 @@ def build(project: Path) -> dict:
     return result
 
 
-def step(size: int, name: str, project: Path) -> dict:
-    """One build, reported as soon as it is done (a run at 10,000 articles takes a while)."""
-    result = build(project)
-    print(f"[{size}] {name}: {result['seconds']:.2f} s, {result['written']:,} files written", flush=True)
-    return result
+def median_run(runs: list[dict]) -> dict:
+    """Runs of one step as one: the median wall time (as the issue's own figures were taken), every
+    run's, the largest memory of any, and what the last one wrote."""
+    return dict(runs[-1], seconds=statistics.median(r["seconds"] for r in runs), all=[r["seconds"] for r in runs],
+                rss_sum_mb=max(r["rss_sum_mb"] for r in runs), rss_max_mb=max(r["rss_max_mb"] for r in runs))
+
+
+def summary(size: int, name: str, runs: list[dict]) -> dict:
+    """median_run(runs), printed at once (a run at 10,000 articles takes a while)."""
+    row = median_run(runs)
+    spread = f" (runs: {', '.join(f'{s:.2f}' for s in row['all'])})" if len(runs) > 1 else ""
+    print(f"[{size}] {name}: {row['seconds']:.2f} s{spread}, {row['written']:,} files written", flush=True)
+    return row
+
+
+def toggle(path: Path, plain: str, edited: str) -> None:
+    """Edit the file one way, or back: each run of a step is a change."""
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace(edited, plain) if edited in text else text.replace(plain, edited), encoding="utf-8")
 
 
 def edit_body(project: Path, i: int) -> Path:
@@ -182,45 +201,51 @@ def serve_latency(project: Path, article: int, saves: int = 3) -> dict:
             process.kill()
 
 
-def hugo_runs(site: Path) -> dict | None:
+def hugo_runs(site: Path, runs: int) -> dict | None:
     if not shutil.which("hugo"):
         return None
-    for leftover in ("public", "resources"):
-        shutil.rmtree(site / leftover, ignore_errors=True)
-    cold = measured(["hugo", "--quiet"], cwd=site)
-    again = measured(["hugo", "--quiet"], cwd=site)
+    colds, agains = [], []
+    for _ in range(runs):
+        for leftover in ("public", "resources"):
+            shutil.rmtree(site / leftover, ignore_errors=True)
+        colds.append(measured(["hugo", "--quiet"], cwd=site))
+        agains.append(measured(["hugo", "--quiet"], cwd=site))
     files = sum(len(f) for _, _, f in os.walk(site / "public"))
-    return {"cold": cold, "again": again, "files": files,
+    return {"cold": median_run(colds), "again": median_run(agains), "files": files,
             "version": subprocess.run(["hugo", "version"], capture_output=True, text=True).stdout.strip()}
 
 
-def bench(size: int, workdir: Path, serve: bool, hugo: bool) -> dict:
+def bench(size: int, workdir: Path, serve: bool, hugo: bool, runs: int) -> dict:
     project = workdir / f"briefing-{size}"
     synth.write_briefing(project, size)
-    for leftover in ("site", ".briefing-cache", "templates"):
-        shutil.rmtree(project / leftover, ignore_errors=True)
-    rows: dict[str, dict] = {}
-    print(f"[{size}] cold build …", flush=True)
-    rows["cold"] = step(size, "cold", project)
-    rows["no-op"] = step(size, "no-op", project)
-    edit_body(project, size // 2)
-    rows["body"] = step(size, "body", project)
-    edit_body(project, size // 2 + 1)
-    rows["body again"] = step(size, "body again", project)
-    leader = project / "content/leaders/maria-novak.yaml"
-    leader.write_text(leader.read_text().replace("role: ", "role: Acting "), encoding="utf-8")
-    rows["leader"] = step(size, "leader", project)
-    leader = project / "content/leaders/jonas-vik.yaml"
-    leader.write_text(leader.read_text().replace("aliases: [", "aliases: [\"J. Vik\", "), encoding="utf-8")
-    rows["alias"] = step(size, "alias", project)
-    site_yaml = project / "content/site.yaml"
-    site_yaml.write_text(site_yaml.read_text().replace("A generated briefing", "A synthetic briefing"), encoding="utf-8")
-    rows["site.yaml"] = step(size, "site.yaml", project)
+    built: dict[str, list[dict]] = {"cold": [], "no-op": [], "body": []}
+    for n in range(runs):  # the first edit after a cold build is a step of its own: it follows each
+        for leftover in ("site", ".briefing-cache", "templates"):
+            shutil.rmtree(project / leftover, ignore_errors=True)
+        print(f"[{size}] cold build {n + 1} of {runs} …", flush=True)
+        built["cold"].append(build(project))
+        built["no-op"].append(build(project))
+        edit_body(project, size // 2 + n)
+        built["body"].append(build(project))
+    rows = {name: summary(size, name, found) for name, found in built.items()}
+
+    def repeated(name: str, edit) -> None:
+        found = []
+        for n in range(runs):
+            edit(n)
+            found.append(build(project))
+        rows[name] = summary(size, name, found)
+
+    content = project / "content"
+    repeated("body again", lambda n: edit_body(project, size // 2 + runs + n))
+    repeated("leader", lambda n: toggle(content / "leaders/maria-novak.yaml", "role: ", "role: Acting "))
+    repeated("alias", lambda n: toggle(content / "leaders/jonas-vik.yaml", "aliases: [", "aliases: [\"J. Vik\", "))
+    repeated("site.yaml", lambda n: toggle(content / "site.yaml", "A generated briefing", "A synthetic briefing"))
     template = (REPO / "templates/article.html").read_text(encoding="utf-8")
     (project / "templates").mkdir(exist_ok=True)
-    (project / "templates/article.html").write_text(template.replace("{% block content %}",
-                                                                     "{% block content %}\n<!-- edited -->", 1))
-    rows["template"] = step(size, "template", project)
+    (project / "templates/article.html").write_text(template, encoding="utf-8")
+    repeated("template", lambda n: toggle(project / "templates/article.html", "{% block content %}",
+                                          "{% block content %}\n<!-- edited -->"))
     result = {"size": size, "rows": rows}
     if serve:
         print(f"[{size}] serve …", flush=True)
@@ -228,12 +253,14 @@ def bench(size: int, workdir: Path, serve: bool, hugo: bool) -> dict:
     if hugo:
         print(f"[{size}] hugo …", flush=True)
         twin = synth.write_hugo(workdir / f"hugo-{size}", size)
-        result["hugo"] = hugo_runs(twin)
+        result["hugo"] = hugo_runs(twin, runs)
     return result
 
 
 def table(results: list[dict]) -> str:
-    lines = ["| articles | step | wall s | peak RSS MB (sum / largest process) | files written / in site |",
+    runs = len(next(iter(results[0]["rows"].values()))["all"]) if results else 1
+    lines = [f"| articles | step | wall s (median of {runs}) | peak RSS MB (sum / largest process) | "
+             "files written / in site |",
              "|---:|---|---:|---:|---:|"]
     for result in results:
         for name, row in result["rows"].items():
@@ -263,11 +290,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/briefing-bench"))
     parser.add_argument("--no-serve", action="store_true")
     parser.add_argument("--no-hugo", action="store_true")
+    parser.add_argument("--runs", type=int, default=3, help="builds of each step, of which the median is shown")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
     args.workdir.mkdir(parents=True, exist_ok=True)
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "generator")], check=True)
-    results = [bench(size, args.workdir, not args.no_serve, not args.no_hugo) for size in args.sizes]
+    results = [bench(size, args.workdir, not args.no_serve, not args.no_hugo, args.runs) for size in args.sizes]
     print(table(results))
     for result in results:
         if result.get("hugo"):
