@@ -18,6 +18,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -493,6 +494,40 @@ def test_a_build_whose_export_process_is_killed_fails_and_keeps_the_site(tmp_pat
     with pytest.raises(ContentError) as failed:
         build(project, out)
     assert (str(failed.value), failed.value.diagnostics) == ("the export failed", [problem])
+    assert site_files(out) == before
+    monkeypatch.undo()
+    build(project, out)
+    assert_same_as_clean(project, out)
+
+
+def test_an_interrupted_build_stops_its_export_process_and_keeps_the_site(tmp_path, monkeypatch):
+    """Ctrl-C while the search index is made: the export's process is stopped, not waited for."""
+    monkeypatch.setenv("BRIEFING_JOBS", "2")
+    project, out = fresh_project(tmp_path), tmp_path / "site"
+    build(project, out)
+    before = site_files(out)
+    EDITS["body"](project)
+    started = tmp_path / "export-started"  # told across processes
+
+    def export_slowly(*args):
+        started.write_text(str(os.getpid()))
+        time.sleep(600)
+        yield b""
+
+    def index_interrupted(*args, **kwargs):
+        for _ in range(600):
+            if started.exists():
+                raise KeyboardInterrupt
+            time.sleep(0.05)
+
+    monkeypatch.setattr(data_export.DataExport, "__call__", export_slowly)
+    monkeypatch.setattr(pipeline, "index_site", index_interrupted)
+    began = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        build(project, out)
+    assert time.monotonic() - began < 120, "the build waited for its export"
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(started.read_text()), 0)
     assert site_files(out) == before
     monkeypatch.undo()
     build(project, out)
