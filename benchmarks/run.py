@@ -15,11 +15,6 @@ its Hugo twin, when `hugo` is installed), then times, each in a fresh
   alias       one leader given a new alias (changes mentions in the articles where it stands)
   site.yaml   the briefing's description edited (shown on every page)
   template    a project template overriding article.html
-
-Each step is run `--runs` times (3 by default; cold, no-op and body as that many rounds of
-the three, each from nothing; each other edit to a state no build has seen) and its median
-is reported, with every run's time in the JSON; the machine's own spread between runs is
-wide (±30% on a shared 2-vCPU machine), so a single run says little. The same goes for Hugo.
   serve       save-to-reload latency of `briefing serve` for a body edit: from the save to the
               reload being sent to the browser, as the preview logs it (the median of three
               saves, three seconds apart), and the preview's own build of each save; and how
@@ -30,6 +25,11 @@ and reports wall time, peak memory (the sum over the build's processes,
 sampled every 20 ms; and the largest single process) and how many files of
 the site were written (new inode or modification time). It is not a test: it
 prints a table (and writes it as JSON with --json).
+
+Each step is run `--runs` times (3 by default; cold, no-op and body as that many rounds of
+the three, each from nothing; each other edit to a state no build has seen) and its median
+is reported, with every run's time in the JSON; the machine's own spread between runs is
+wide (±30% on a shared 2-vCPU machine), so a single run says little. The same goes for Hugo.
 
 The generator's modules are compiled to bytecode first, as `pip install` leaves an installed
 briefing: a checkout run with PYTHONDONTWRITEBYTECODE set (as on the development machine) would

@@ -198,10 +198,10 @@ class _Found:
 
 def find_phrase(pattern: Phrase, text: str) -> tuple[int, int] | None:
     """The span of the first match of `pattern` in `text`, in `text`'s own indices."""
-    if not pattern.search(folded(text)):
+    match = pattern.search(folded(text))  # folded(text) is fold(text)'s text: the match stands there too
+    if not match:
         return None
-    words, where = fold(text)
-    match = pattern.search(words)
+    where = fold(text)[1]
     start = where[match.start()]
     last = where[match.end() - 1]
     end = last + 1
