@@ -14,7 +14,10 @@ its Hugo twin, when `hugo` is installed), then times, each in a fresh
   leader      one leader's role edited (read by its page, the summary and the articles naming it)
   alias       one leader given a new alias (changes mentions in the articles where it stands)
   site.yaml   the briefing's description edited (shown on every page)
-  template    a project template overriding article.html
+  template    a comment added to a project template overriding article.html: its pages change,
+              not what readers read or search
+  template words
+              a paragraph added to that template: the words of every article page change
   serve       save-to-reload latency of `briefing serve` for a body edit: from the save to the
               reload being sent to the browser, as the preview logs it (the median of three
               saves, three seconds apart), and the preview's own build of each save; and how
@@ -254,6 +257,9 @@ def bench(size: int, workdir: Path, serve: bool, hugo: bool, runs: int) -> dict:
     (project / "templates").mkdir(exist_ok=True)
     repeated("template", lambda n: (project / "templates/article.html").write_text(
         template.replace("{% block content %}", f"{{% block content %}}\n<!-- edited {n + 1} -->", 1),
+        encoding="utf-8"))
+    repeated("template words", lambda n: (project / "templates/article.html").write_text(
+        template.replace("{% block content %}", f"{{% block content %}}\n<p>Edited {n + 1}.</p>", 1),
         encoding="utf-8"))
     result = {"size": size, "rows": rows}
     if serve:

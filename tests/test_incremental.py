@@ -202,6 +202,10 @@ EDITS = {
     "template": lambda p: write_project(p, {"templates/article.html": (Path(pipeline.__file__).parent.parent /
                                                                       "templates/article.html").read_text()
                                             .replace("{% block content %}", "{% block content %}<p>Edited.</p>")}),
+    "restyle": lambda p: write_project(p, {"templates/article.html": (Path(pipeline.__file__).parent.parent /
+                                                                     "templates/article.html").read_text()
+                                           .replace("{% block content %}", '{% block content %}<!-- restyled -->')
+                                           .replace("<h1", '<h1 class="restyled"')}),
     "asset": lambda p: write_project(p, {"templates/assets/style.css": "body { color: black; }\n"}),
     "delete": lambda p: (p / "content/articles/quiet-day.md").unlink(),
     "rename": lambda p: (p / "content/articles/vik-answers.md").rename(p / "content/articles/vik-replies.md"),

@@ -28,13 +28,14 @@ from quality import (axe_violations, blocked_external_requests, browser, format_
                      require_vnu, screenshot, static_server, vnu_check)
 from webtools import fetch
 
-from generator import pipeline
+from generator import pipeline, search
 from generator.cli import main
 from generator.data_export import DataExport
 from generator.exports import DATA_PATH
 from generator.incremental import PreviewMemory
+from generator.pagefind_run import make_index
 from generator.pipeline import build, catch_up, load_briefing
-from generator.search import INDEX_DIR, STAMP, _shard_of, index_site
+from generator.search import INDEX_DIR, STAMP, _indexed_pages, _shard_of, index_site, searched_digest
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 import synth  # noqa: E402 - the benchmark's briefing, for a briefing of many articles
@@ -593,6 +594,97 @@ def test_an_edit_remakes_only_the_bundle_it_is_in(bundled_sites, tmp_path):
     assert all(not (old / name).is_file() or (old / name).read_bytes() != (new / name).read_bytes()
                for name in made), "a file written anew holds what the previous one did"
     assert json.loads((old / STAMP).read_text())["key"] != json.loads((new / STAMP).read_text())["key"]
+
+
+def _restyled(page: str) -> str:
+    """The page as a restyling template edit leaves it: a comment (one inside a word), classes added
+    and changed, an inline style, every line indented anew. Its words, ids and attributes Pagefind
+    reads are the same."""
+    page = re.sub(r'class="([^"]*)"', r'class="\1 restyled"', page)
+    page = page.replace("<h1", '<h1 class="title" style="margin: 0"', 1).replace("\n", "\n    \n\t")
+    page = page.replace("data-pagefind-body>", "data-pagefind-body><!-- restyled -->", 1)
+    word = re.search(r"<p[^>]*>([A-Z][a-z]{3,})", page)
+    if word is None:
+        return page
+    return page[:word.end(1) - 2] + "<!-- a comment inside a word -->" + page[word.end(1) - 2:]
+
+
+def test_what_pagefind_passes_over_re_indexes_nothing(bundled_sites, tmp_path):
+    """Comments, classes, inline styles and white space leave Pagefind's index as it was, byte for byte
+    (Pagefind, not our reading of it, is asked here): so they leave out of each page's searched digest,
+    and an edit that only restyles pages makes no bundle again."""
+    _, briefing_, _, split = bundled_sites
+    staging = tmp_path / "restyled"
+    shutil.copytree(split, staging, ignore=shutil.ignore_patterns(INDEX_DIR))
+    pages = _indexed_pages(staging)
+    for page in pages:
+        (staging / page).write_text(_restyled((staging / page).read_text()))
+    assert all((staging / page).read_bytes() != (split / page).read_bytes() for page in pages)
+    assert index_site(staging, briefing_, previous=split, shard_articles=3).indexed == 0
+    afresh = tmp_path / "afresh"
+    shutil.copytree(staging, afresh, ignore=shutil.ignore_patterns(INDEX_DIR))
+    assert index_site(afresh, briefing_, previous=tmp_path / "none", shard_articles=3).indexed == 9
+    assert _digests(afresh / INDEX_DIR) == _digests(split / INDEX_DIR)
+
+
+PAGE = ('<!DOCTYPE html><html lang="en"><head><title>T</title><script type="application/ld+json">{{}}</script>'
+        '</head><body><nav class="n">Home</nav><main id="main" class="m" data-pagefind-body>\n'
+        '<h1 class="t">Anna Berg</h1>\n  <p id="p1">{body}</p>\n</main></body></html>')
+
+
+@pytest.mark.parametrize("before, after", [
+    ("Met Vik.", "Met <!-- and -->Vik."),
+    ("Met Vik.", "Met\n\t  Vik."),
+    ('<em>Met</em> Vik.', '<em class="x" style="color: red">Met</em> Vik.'),
+    ("Met Vik.", "Met Vik.<!-->"),  # an empty comment, as HTML reads `<!-->`
+])
+def test_a_searched_digest_passes_over_what_pagefind_does(before, after):
+    assert searched_digest(PAGE.format(body=before).encode()) == searched_digest(PAGE.format(body=after).encode())
+
+
+@pytest.mark.parametrize("before, after", [
+    ("Met Vik.", "Met Vi k."),
+    ("Met Vik.", "Met <em>Vik</em>."),
+    ('Wrote class="a" there.', 'Wrote class="b" there.'),  # words, not an attribute
+    ('Wrote <span class="a">class="b" </span>there.', 'Wrote <span class="a">class="c" </span>there.'),
+    ("""<span data-pagefind-meta='note: class="a"'></span>""", """<span data-pagefind-meta='note: class="b"'></span>"""),
+    ("<!-- x --!>Met Vik. -->", "<!-- x --!>Met Ola. -->"),  # `--!>` ends the comment: these are words
+    ("<!-->Met Vik. -->", "<!-->Met Ola. -->"),
+    ('<a id="x">Vik</a>', '<a id="y">Vik</a>'),
+])
+def test_a_searched_digest_keeps_what_pagefind_may_read(before, after):
+    assert searched_digest(PAGE.format(body=before).encode()) != searched_digest(PAGE.format(body=after).encode())
+
+
+def test_a_template_edit_that_only_restyles_articles_keeps_the_index(tmp_path, monkeypatch):
+    """Through `briefing build`: the article pages are made again, Pagefind is not run."""
+    runs = []
+
+    async def counted(*args):
+        runs.append(args)
+        return await make_index(*args)
+    monkeypatch.setattr(search, "make_index", counted)
+    project = write_project(tmp_path / "project", project_files())
+    out = project / "site"
+    assert main(["build", str(project)]) == 0
+    assert len(runs) == 1
+    page = next(out.glob("articles/*/index.html"))
+    page_before = page.read_bytes()
+    template = (REPO / "templates/article.html").read_text(encoding="utf-8")
+    write_project(project, {"templates/article.html": template.replace(
+        "{% block content %}", '{% block content %}\n<!-- restyled -->', 1).replace("<h1", '<h1 class="restyled"', 1)})
+    assert main(["build", str(project)]) == 0
+    assert page.read_bytes() != page_before
+    assert len(runs) == 1  # the index of the build before was taken over
+    write_project(project, {"templates/article.html": template.replace("<h1", '<h1 class="restyled" id="title"', 1)})
+    assert main(["build", str(project)]) == 0
+    assert len(runs) == 2  # an id is read (an anchor): the index is made again
+    clean = tmp_path / "clean"
+    shutil.copytree(project / "content", clean / "content")
+    shutil.copytree(project / "templates", clean / "templates")
+    assert main(["build", str(clean)]) == 0
+    assert _digests(out / INDEX_DIR) == _digests(clean / "site" / INDEX_DIR)
+    assert (clean / "site" / page.relative_to(out)).read_bytes() == page.read_bytes()
 
 
 def test_an_index_made_over_an_earlier_one_is_the_index_made_afresh(bundled_sites, tmp_path):
