@@ -96,7 +96,7 @@ async def _index(site_dir: Path, config: dict, glob: str | None, records: list[d
             await service.close()
         except Exception:  # noqa: BLE001 - closing after a failure re-raises it; the first error is the one to report
             pass
-    if "pagefind.js" not in files or any(Path(name).is_absolute() or ".." in Path(name).parts for name in files):
+    if "pagefind.js" not in files or any(name.startswith("/") or ".." in name.split("/") for name in files):
         raise BriefingError("search: Pagefind returned an index without pagefind.js, or with paths outside it")
     return pages, files
 
