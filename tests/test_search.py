@@ -611,8 +611,8 @@ def _restyled(page: str) -> str:
 
 def test_what_pagefind_passes_over_re_indexes_nothing(bundled_sites, tmp_path):
     """Comments, classes, inline styles and white space leave Pagefind's index as it was, byte for byte
-    (Pagefind, not our reading of it, is asked here): so they leave out of each page's searched digest,
-    and an edit that only restyles pages makes no bundle again."""
+    (Pagefind, not our reading of it, is asked here): so they are left out of each page's searched
+    digest, and an edit that only restyles pages makes no bundle again."""
     _, briefing_, _, split = bundled_sites
     staging = tmp_path / "restyled"
     shutil.copytree(split, staging, ignore=shutil.ignore_patterns(INDEX_DIR))
