@@ -393,7 +393,7 @@ def _write_files(target: Path, files: dict[str, bytes], earlier: Path | None) ->
             _write_new(path, data)
 
 
-def _write_new(path: Path | str, data: bytes) -> None:
+def _write_new(path: str, data: bytes) -> None:
     """Path.write_bytes without its layers of Python: a cold build writes ~86,000 of these."""
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
     try:
