@@ -58,6 +58,7 @@ _SEARCH_MEMO = "search-records"
 _SPARES = "sites"  # in the cache folder: the sites swaps retired, see Engine.spare
 _TRIMMED = "search-pages"  # in the cache folder: search.Known.trimmed of each output folder
 _SOURCES = "article-texts"
+_TEMPLATES = "templates"  # render.TemplateMemory.state()
 
 
 @dataclass
@@ -110,6 +111,7 @@ class Engine:
         self.articles: ArticleCache | None = None
         self.search: Known | None = None
         self.stored: dict[str, OutputRecord] = {}  # the cache's records of `out` when the build began
+        self._templates: TemplateMemory | None = None
 
     def search_inputs(self, keys: Keys, pages: dict[str, bytes | None] | None = None) -> Known:
         """What the search index can take from this build (search.Known), with what the last one left."""
@@ -129,6 +131,13 @@ class Engine:
         if self.verify or self.preview is not None or self.checked or not self.cache:
             return None
         return current(self.cache.get_state(state_name(self.out)), self.out, self.inputs)
+
+    def templates(self) -> TemplateMemory:
+        """The compiled templates and their analysis: the preview's memory, or what the last build kept."""
+        if self.preview is not None:
+            return self.preview.templates
+        self._templates = TemplateMemory.from_state(self.cache.get_state(_TEMPLATES) if self.cache else None)
+        return self._templates
 
     def article_cache(self) -> ArticleCache:
         self.articles = ArticleCache(self.project, self.cache, self.jobs, self.memory)
@@ -230,6 +239,8 @@ class Engine:
                  _SOURCES: {path: known for path, known in self.memory.texts.items() if known[0] is not None}}
         if self.search is not None:
             state[_SEARCH_MEMO] = self.search.memo
+        if self._templates is not None and self._templates.changed:
+            state[_TEMPLATES] = self._templates.state()
         self.cache.save(dropped, str(self.out), records, state, gone)
 
     def close(self) -> None:

@@ -144,7 +144,7 @@ def build(project: Path, out: Path, base_url: str | None = None, strict: bool = 
         briefing, report = load_briefing(project, strict, base_url, engine.article_cache().parse_articles,
                                          source_date, known, recall, freeze=True, listed=listed)
         # Plan: every file of the site, with the key of what it is made from.
-        renderer = Renderer(project, briefing.base_url, preview.templates if preview else None)
+        renderer = Renderer(project, briefing.base_url, engine.templates())
         keys = Keys(briefing, engine.articles, renderer, preview.keys if preview else None)
         outputs = plan_outputs(briefing, keys, renderer, with_data=preview is None)
         # Render and write: what changed is made anew, the rest is linked from the previous site.

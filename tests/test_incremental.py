@@ -21,6 +21,7 @@ import sys
 import time
 from pathlib import Path
 
+import jinja2
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -441,6 +442,36 @@ def test_a_build_reads_again_only_the_articles_that_changed(tmp_path, monkeypatc
     EDITS["title"](project)
     assert articles_read_by_build() == ["vik-answers.md"]
     assert_same_as_clean(project, out)
+
+
+def test_a_build_parses_again_only_the_templates_that_changed(tmp_path, monkeypatch):
+    """`briefing build` keeps the templates' compiled code and what each refers to in the cache: a
+    build after the first parses none of them, one after a template edit parses that template alone,
+    and what is kept of a template's earlier source does not pile up."""
+    project, out = fresh_project(tmp_path), tmp_path / "site"
+    parsed, parse = [], jinja2.Environment._parse
+    monkeypatch.setattr(jinja2.Environment, "_parse",
+                        lambda env, source, name, filename: parsed.append(name) or parse(env, source, name, filename))
+
+    def templates_parsed_by(edit_name: str) -> list[str]:
+        parsed.clear()
+        EDITS[edit_name](project)
+        build(project, out)
+        seen = sorted(set(parsed), key=str)
+        assert_same_as_clean(project, out)
+        return seen
+
+    build(project, out)
+    assert "article.html" in parsed and "base.html" in parsed
+    assert templates_parsed_by("body") == []
+    assert templates_parsed_by("role") == []
+    assert templates_parsed_by("template") == [None, "article.html"]  # analysed (unnamed), and compiled
+    assert templates_parsed_by("title") == []
+    cache = BuildCache.open(project)
+    code, analysis = cache.get_state("templates")
+    cache.close()
+    sources = [source for source in analysis if "{% block content %}<p>Edited.</p>" in source]
+    assert len(sources) == 1 and len(analysis) == len(set(analysis))
 
 
 def test_a_build_holds_no_article_text_and_what_parses_it_reads_the_text_it_was_keyed_by(tmp_path):
@@ -918,3 +949,4 @@ def test_phrases_match_where_their_regular_expressions_do(phrase, text, quoted):
     if pattern is not None:
         want, got = expected.search(text), pattern.search(text)
         assert (want and (want.start(), want.end())) == (got and (got.start(), got.end()))
+
