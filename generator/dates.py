@@ -56,6 +56,7 @@ its offset, also when the briefing's zone supplied it: '14:00 (UTC−04:00)', '1
 from __future__ import annotations
 
 import calendar
+import functools
 import re
 from dataclasses import field
 from datetime import date, datetime, timedelta, timezone, tzinfo
@@ -555,7 +556,7 @@ def written_as(date: EDTF) -> str | None:
         return None
     written = f"{zone.key}\0{date.text}"
     try:
-        again = read_written(written)
+        again = _read_again(written)
     except (DateError, ValueError, OSError):
         return None
     if again != date or any(_values(a) != _values(b) for a, b in ((again._start, date._start), (again._end, date._end))):
@@ -567,6 +568,11 @@ def read_written(written: str) -> EDTF:
     """The date written_as() gave `written` for."""
     zone, _, text = written.partition("\0")
     return parse_edtf(text, ZoneInfo(zone))
+
+
+# written_as reads each date again to compare; the same few days recur across a briefing's articles,
+# and reading them again was a third of storing a parse. (A date is an immutable value.)
+_read_again = functools.lru_cache(maxsize=4096)(read_written)
 
 
 def _values(point: _Point | None) -> tuple | None:

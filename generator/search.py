@@ -514,13 +514,14 @@ def _records(briefing: Briefing, owners: frozenset[str] | set[str]) -> Iterator[
     an article: they go with its page), each with its URL from the site's root, its meta and filters;
     an owner's records one after the other."""
     ix = Index(briefing)
+    spellings = {leader_id: _with_aliases(leader) for leader_id, leader in ix.leaders.items()}
     for event in briefing.events:
         if f"event:{event.id}" not in owners:
             continue
         view = event_view(event, ix)
         leaders = [leader["name"] for leader in view["leaders"]]
         # Every spelling of the leaders it names, so that 'Zelensky' finds Zelenskyy's events too.
-        names = [_with_aliases(ix.leaders[w]) for w in event.who if w in ix.leaders]
+        names = [spellings[w] for w in event.who if w in spellings]
         topics = [topic["title"] for topic in view["topics"]]
         content = " ".join(part for part in (
             _sentence(view["what"]), _sentence(view["date"]["text"]), _sentence("; ".join(names)),
@@ -542,7 +543,7 @@ def _records(briefing: Briefing, owners: frozenset[str] | set[str]) -> Iterator[
                 continue
             who = view["leader"]["name"] if view["leader"] else ""
             title = f"“{_shorten(view['text'], QUOTE_TITLE_MAX)}”"
-            names = _with_aliases(ix.leaders[quote.who]) if quote.who in ix.leaders else ""
+            names = spellings.get(quote.who, "")
             yield f"article:{article.slug}", {
                 "url": "/" + citation["path"],
                 "content": " ".join(part for part in (f"“{view['text']}”", _sentence(names),

@@ -10,6 +10,7 @@ business and is replaced by a stub that records the calls.
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import re
@@ -950,3 +951,16 @@ def test_phrases_match_where_their_regular_expressions_do(phrase, text, quoted):
         want, got = expected.search(text), pattern.search(text)
         assert (want and (want.start(), want.end())) == (got and (got.start(), got.end()))
 
+
+_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+                     lambda inner: st.lists(inner) | st.tuples(inner, inner) | st.dictionaries(st.text(), inner),
+                     max_leaves=40)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_JSON)
+def test_an_export_item_is_written_as_json_writes_it(item):
+    """data/briefing.json is put together from its items' texts (data_export.py), made by an encoder of
+    our own rather than json's indented one (pure Python, twice as slow): the same text for any value."""
+    dumped = json.dumps(item, ensure_ascii=False, indent=2)
+    assert data_export._item_text(item) == "\n".join("    " + line for line in dumped.split("\n"))
