@@ -18,11 +18,13 @@ its Hugo twin, when `hugo` is installed), then times, each in a fresh
               not what readers read or search
   template words
               a paragraph added to that template: the words of every article page change
-  serve       save-to-reload latency of `briefing serve` for a body edit: from the save to the
-              reload being sent to the browser, as the preview logs it (the median of three
-              saves, three seconds apart), and the preview's own build of each save; and how
-              long its first build took (started after the builds above, it links what the
-              built site holds)
+  serve       save-to-reload latency of `briefing serve` for a body edit and for a leader's role:
+              from the save to the reload being sent to the browser, as the preview logs it (the
+              median of three saves of each, three seconds apart), and the preview's own build of
+              each save; from the last save of each to the search index and data/briefing.json
+              being up to date too (the preview brings them up to date in the background once
+              the saves are quiet); and how long its first build took (started after the builds
+              above, it links what the built site holds)
 
 and reports wall time, peak memory (the sum over the build's processes,
 sampled every 20 ms; and the largest single process) and how many files of
@@ -163,14 +165,17 @@ def edit_body(project: Path, i: int) -> Path:
 
 
 def serve_latency(project: Path, article: int, saves: int = 3) -> dict:
-    """Start `briefing serve`, then save an edited article `saves` times, a few seconds apart (as an
-    author reads between saves), reading the log line of each rebuild; the median is reported."""
+    """Start `briefing serve`, then save an edited article `saves` times, and a leader's edited role as
+    often, a few seconds apart (as an author reads between saves), reading the log line of each
+    rebuild; the medians are reported."""
     process = subprocess.Popen([sys.executable, "-m", "generator", "serve", str(project), "--port", "0"], cwd=REPO,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
     lines: list[str] = []
-    latencies: list[float] = []
-    builds: list[float] = []
     first = None
+    leader = project / "content/leaders/maria-novak.yaml"
+    role = next(line for line in leader.read_text(encoding="utf-8").split("\n") if line.startswith("role: "))
+    edits = {"body": lambda n: edit_body(project, article + n),
+             "leader": lambda n: set_line(leader, "role: ", f"{role} (preview edit {n + 1})")}
     try:
         deadline = time.time() + 1800
         while time.time() < deadline:
@@ -182,21 +187,38 @@ def serve_latency(project: Path, article: int, saves: int = 3) -> dict:
             if found:
                 first = float(found.group(1))
                 break
-        for save in range(saves):
-            time.sleep(3.0)
-            edit_body(project, article + save)
-            while time.time() < deadline:
+        result: dict = {"first": first}
+        for name, edit in edits.items():
+            latencies, builds = [], []
+            for save in range(saves):
+                time.sleep(3.0)
+                edit(save)
+                saved = time.time()
+                while time.time() < deadline:
+                    line = process.stdout.readline()
+                    if not line or "build failed" in line:
+                        return {"seconds": None, "log": lines[-10:]}
+                    lines.append(line.rstrip())
+                    found = re.search(r"rebuilt in ([0-9.]+) s.*reload sent ([0-9.]+) s after the save", line)
+                    if found:
+                        latencies.append(float(found.group(2)))
+                        builds.append(float(found.group(1)))
+                        break
+            # After the last save, the search index and data/briefing.json are brought up to date in the
+            # background (a save stops a catching up in progress, so only the last one's finishes).
+            caught_up = None
+            while time.time() < min(deadline, saved + 120):
                 line = process.stdout.readline()
-                if not line or "build failed" in line:
-                    return {"seconds": None, "log": lines[-10:]}
-                lines.append(line.rstrip())
-                found = re.search(r"rebuilt in ([0-9.]+) s.*reload sent ([0-9.]+) s after the save", line)
-                if found:
-                    latencies.append(float(found.group(2)))
-                    builds.append(float(found.group(1)))
+                if not line:
                     break
-        return {"seconds": statistics.median(latencies), "all": latencies, "build": statistics.median(builds),
-                "first": first, "log": lines[-3:]}
+                lines.append(line.rstrip())
+                if "brought up to date in" in line:
+                    caught_up = time.time() - saved
+                    break
+            prefix = "" if name == "body" else f"{name} "
+            result.update({f"{prefix}seconds": statistics.median(latencies), f"{prefix}all": latencies,
+                           f"{prefix}build": statistics.median(builds), f"{prefix}whole site": caught_up})
+        return {**result, "log": lines[-3:]}
     finally:
         process.send_signal(signal.SIGINT)
         try:
@@ -287,6 +309,17 @@ def table(results: list[dict]) -> str:
             lines.append(f"| {result['size']:,} | serve: save → reload sent | {shown} | | |")
             if serve.get("build") is not None:
                 lines.append(f"| {result['size']:,} | serve: its build of the body edit | {serve['build']:.2f} | | |")
+            if serve.get("whole site") is not None:
+                lines.append(f"| {result['size']:,} | serve: save → search index and data export up to date "
+                             f"(the last body save) | {serve['whole site']:.2f} | | |")
+            if serve.get("leader seconds") is not None:
+                lines.append(f"| {result['size']:,} | serve: save → reload sent, a leader's role | "
+                             f"{serve['leader seconds']:.2f} | | |")
+                lines.append(f"| {result['size']:,} | serve: its build of the role edit | "
+                             f"{serve['leader build']:.2f} | | |")
+            if serve.get("leader whole site") is not None:
+                lines.append(f"| {result['size']:,} | serve: save → search index and data export up to date "
+                             f"(the last role save) | {serve['leader whole site']:.2f} | | |")
             if serve.get("first") is not None:
                 lines.append(f"| {result['size']:,} | serve: its first build (from the built site) | "
                              f"{serve['first']:.2f} | | |")
