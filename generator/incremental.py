@@ -46,7 +46,7 @@ from .noop import LastBuild, current, fingerprint, state_name, verifying, writte
 from .outputs import OutputRecord, RenderResult
 from .parallel import cores
 from .render import TemplateMemory
-from .search import Known, RecordMemo
+from .search import Known, RecordMemo, pages_read
 from .sources import ArticleListing, unread_file
 
 
@@ -59,6 +59,10 @@ _SPARES = "sites"  # in the cache folder: the sites swaps retired, see Engine.sp
 _TRIMMED = "search-pages"  # in the cache folder: search.Known.trimmed of each output folder
 _SOURCES = "article-texts"
 _TEMPLATES = "templates"  # render.TemplateMemory.state()
+# The preview's last build: its folder, and what the search index reads of each page (see search.pages_read),
+# for the catching up that follows in another process. One for the project, not one per preview folder
+# (each `briefing serve` has a new one): a second preview of the project at once costs its catching up time.
+_PREVIEW_SEARCHED = "preview-searched-pages"
 
 
 @dataclass
@@ -95,9 +99,10 @@ class Engine:
     With `preview`, what the last build left is kept in that memory instead of the cache."""
 
     def __init__(self, project: Path, out: Path, options: tuple, preview: PreviewMemory | None = None,
-                 inputs: bytes | None = None):
+                 inputs: bytes | None = None, parses: ParseMemory | None = None):
         """`inputs`: noop.fingerprint() of this build, when the caller made it and found that there is
-        something to do (noop.unchanged)."""
+        something to do (noop.unchanged). `parses`: kept by the caller between builds without `preview`
+        (the preview's indexing process, see pipeline.catch_up)."""
         self.project, self.out, self.preview = project, out, preview
         self.cache = BuildCache.open(project)
         self.jobs = cores()
@@ -107,7 +112,7 @@ class Engine:
             # The preview builds only after the watcher saw a change, which the fingerprint would show too.
             inputs = fingerprint(project, out, options) if preview is None else b""
         self.inputs = inputs
-        self.memory = preview.parses if preview else ParseMemory()
+        self.memory = preview.parses if preview else parses if parses is not None else ParseMemory()
         self.articles: ArticleCache | None = None
         self.search: Known | None = None
         self.stored: dict[str, OutputRecord] = {}  # the cache's records of `out` when the build began
@@ -120,6 +125,13 @@ class Engine:
         self.search = Known(pages, keys.record_inputs(), memo if isinstance(memo, RecordMemo) else RecordMemo(),
                             trimmed)
         return self.search
+
+    def searched_pages(self) -> dict[str, bytes | None]:
+        """For pipeline.catch_up: every page of `out` the search index reads, with what it reads of it
+        where the preview's last build into `out` recorded that for the very file now there."""
+        last = self.cache.get_state(_PREVIEW_SEARCHED) if self.cache else None
+        recorded = last[1] if isinstance(last, tuple) and len(last) == 2 and last[0] == str(self.out) else {}
+        return pages_read(self.out, recorded)
 
     def save_search(self) -> None:
         """Keep what the search index left in `search_inputs()` for the next build (done by save())."""
@@ -226,7 +238,10 @@ class Engine:
             return
         dropped, name_maps = self.articles.to_store(self.articles.files)
         if self.preview is not None:
-            self.cache.save(dropped, str(self.out), None, {"name-maps": name_maps})
+            searched = {path: (record.size, record.mtime_ns, record.inode, record.searched)
+                        for path, record in made.records.items() if record.searched is not None}
+            self.cache.save(dropped, str(self.out), None,
+                            {"name-maps": name_maps, _PREVIEW_SEARCHED: (str(self.out), searched)})
             return
         # Only the records that changed are stored again (a file taken over keeps its very record).
         records = {path: pickle.dumps(record, protocol=5) for path, record in made.records.items()

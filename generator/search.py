@@ -48,6 +48,7 @@ search boxes that lead nowhere.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import itertools
 import json
@@ -489,6 +490,23 @@ def indexed_page(path: str) -> bool:
     """Whether the site file at `path` is a page the index reads."""
     parts = path.split("/")
     return len(parts) == 3 and parts[0] in _PAGE_DIRS and parts[2] == "index.html"
+
+
+def pages_read(site_dir: Path, recorded: Mapping[str, tuple[int, int, int, bytes]]) -> dict[str, bytes | None]:
+    """Every indexed page of `site_dir` (Known.pages), with its searched_digest where `recorded` holds
+    one for the very file there: (size, modification time, inode, digest). The preview's catching up
+    takes them from the build before it (which made them as it wrote the pages) rather than read
+    every page back: at 10,000 articles, reading and digesting the pages was ~4.5 s of it."""
+    pages = {}
+    for page in _indexed_pages(site_dir):
+        entry, digest = recorded.get(page), None
+        if entry is not None:
+            with contextlib.suppress(OSError):
+                st = os.stat(f"{site_dir}/{page}")
+                if (st.st_size, st.st_mtime_ns, st.st_ino) == entry[:3]:
+                    digest = entry[3]
+        pages[page] = digest
+    return pages
 
 
 def _indexed_pages(site_dir: Path) -> list[str]:

@@ -19,7 +19,8 @@ leaves the search index and data/briefing.json as they were (behind: they may
 lag behind the pages);
 request  {"op": "catch_up", "project": str, "out": str, "base_url": str | null}
 reply    {"ok": bool, "seconds": float, "message": str, "changed": bool}
-brings them up to date in place (pipeline.catch_up).
+brings them up to date in place (pipeline.catch_up), loading only what changed since this process's
+last catch-up.
 Anything the build itself prints goes to stderr.
 """
 
@@ -42,8 +43,9 @@ def diagnostic_dict(d) -> dict:
 
 
 def build_once(request: dict, memories: dict) -> dict:
-    """Run one request. `memories` holds the PreviewMemory of the (project, out, base_url) built last:
-    a build of another starts afresh."""
+    """Run one request. `memories` holds the PreviewMemory of the (op, project, out, base_url) run last:
+    a request for another starts afresh. (The preview runs its builds and its catch-ups in two
+    processes of this program, each keeping its own memory.)"""
     from .cli import source_date_option
     from .errors import BriefingError
     from .incremental import PreviewMemory
@@ -52,15 +54,15 @@ def build_once(request: dict, memories: dict) -> dict:
     project, out, base_url = Path(request["project"]), Path(request["out"]), request.get("base_url")
     try:
         source_date = source_date_option(os.environ.get("SOURCE_DATE_EPOCH"))
-        if request.get("op") == "catch_up":
-            started = time.perf_counter()
-            changed = catch_up(project, out, base_url=base_url, source_date=source_date)
-            return {"ok": True, "seconds": time.perf_counter() - started, "message": "", "changed": changed}
-        key = (str(project), str(out), base_url)
+        key = (request.get("op"), str(project), str(out), base_url)
         if key not in memories:
             memories.clear()
             memories[key] = PreviewMemory()
         memory = memories[key]
+        if request.get("op") == "catch_up":  # (the indexing process: catch-ups only, with a memory of their own)
+            started = time.perf_counter()
+            changed = catch_up(project, out, base_url=base_url, source_date=source_date, memory=memory)
+            return {"ok": True, "seconds": time.perf_counter() - started, "message": "", "changed": changed}
         changed = request.get("changed")
         memory.changed = changed if isinstance(changed, list) else None
         result = build(project, out, base_url=base_url, source_date=source_date, preview=memory)

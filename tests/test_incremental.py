@@ -136,8 +136,13 @@ def built(project: Path, out: Path, memory: PreviewMemory | None, caught_up: boo
             {p.relative_to(out).as_posix(): (p.stat().st_size, p.stat().st_mtime_ns, p.stat().st_ino)
              for p in out.rglob("*") if p.is_file() and not p.relative_to(out).as_posix().startswith("pagefind/")}
     if memory is not None and caught_up:
-        catch_up(project, out)
+        catch_up(project, out, memory=catch_up_memory(memory))
     return result
+
+
+def catch_up_memory(memory: PreviewMemory) -> PreviewMemory:
+    """The memory of the preview's indexing process, which lives beside the build process's `memory`."""
+    return vars(memory).setdefault("catching_up", PreviewMemory())
 
 
 def heard(project: Path, memory: PreviewMemory) -> list[str] | None:
@@ -369,6 +374,55 @@ def test_a_preview_build_reads_again_only_the_files_that_changed(tmp_path, monke
     assert sorted({p[len(content):] for p in read if p.startswith(content)}) == \
         ["articles/leaders-meet.md", "leaders/jonas-vik.yaml"]
     assert_same_as_clean(project, out, but=DATA_PATH)
+
+
+def test_the_preview_catching_up_reads_again_only_the_files_that_changed(tmp_path, monkeypatch):
+    """The preview's indexing process keeps what it loaded between its catch-ups, as the build process
+    does between builds: after the first, the search index and data/briefing.json are brought up to
+    date by reading the changed files alone."""
+    project, out = fresh_project(tmp_path), tmp_path / "site"
+    memory = PreviewMemory()
+    built(project, out, memory)
+    read, read_bytes = [], Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda path: read.append(path.as_posix()) or read_bytes(path))
+    content = (project / "content").as_posix() + "/"
+    for edits, changed in ((["body", "role"], ["articles/leaders-meet.md", "leaders/jonas-vik.yaml"]),
+                           (["title"], ["articles/vik-answers.md"])):
+        for name in edits:
+            EDITS[name](project)
+        built(project, out, memory, caught_up=False)
+        read.clear()
+        catch_up(project, out, memory=catch_up_memory(memory))
+        assert sorted({p[len(content):] for p in read if p.startswith(content)}) == changed
+        assert_same_as_clean(project, out)
+    read.clear()
+    catch_up(project, out, memory=PreviewMemory())  # a process that was stopped: a new one reads it all
+    assert len({p for p in read if p.startswith(content + "articles/")}) == 3
+    assert_same_as_clean(project, out)
+
+
+def test_the_preview_catching_up_reads_back_no_page_its_build_digested(tmp_path, monkeypatch):
+    """What the search index reads of each page is recorded by the preview's build as it writes the
+    page; the catching up, in another process, takes it from the cache for every page that is still
+    the very file the build wrote (size, modification time, inode), and reads back only the others.
+    (The stub index of these tests checks every digest it is given against the page.)"""
+    project, out = fresh_project(tmp_path), tmp_path / "site"
+    memory = PreviewMemory()
+    built(project, out, memory)
+    unknown, index = [], pipeline.refresh_index
+    monkeypatch.setattr(pipeline, "refresh_index", lambda site_dir, briefing, known=None: (
+        unknown.append(sorted(page for page, digest in known.pages.items() if digest is None)),
+        index(site_dir, briefing, known=known))[1])
+    EDITS["body"](project)
+    built(project, out, memory)
+    page = out / "articles/quiet-day/index.html"
+    os.utime(page, ns=(page.stat().st_atime_ns, page.stat().st_mtime_ns + 1))
+    catch_up(project, out, memory=catch_up_memory(memory))
+    (tmp_path / "elsewhere").mkdir()
+    build(project, tmp_path / "elsewhere", preview=PreviewMemory())  # another preview's build: its pages
+    catch_up(project, out, memory=catch_up_memory(memory))
+    assert unknown == [[], ["articles/quiet-day/index.html"], sorted(_indexed_pages(out))]
+    assert_same_as_clean(project, out)
 
 
 def test_a_preview_save_checks_the_kept_parses_again_only_when_the_leaders_changed(tmp_path, monkeypatch):
