@@ -294,6 +294,14 @@ def bench(size: int, workdir: Path, serve: bool, hugo: bool, runs: int) -> dict:
     return result
 
 
+_SERVE_ROWS = (("a body saved → reload sent", "seconds"), ("its build of the body edit", "build"),
+               ("the last body save → search index and data export up to date", "whole site"),
+               ("a leader's role saved → reload sent", "leader seconds"),
+               ("its build of the role edit", "leader build"),
+               ("the last role save → search index and data export up to date", "leader whole site"),
+               ("its first build (from the built site)", "first"))
+
+
 def table(results: list[dict]) -> str:
     runs = len(next(iter(results[0]["rows"].values()))["all"]) if results else 1
     lines = [f"| articles | step | wall s (median of {runs}) | peak RSS MB (sum / largest process) | "
@@ -305,24 +313,10 @@ def table(results: list[dict]) -> str:
                          f"{row['rss_sum_mb']:.0f} / {row['rss_max_mb'] or 0:.0f} | {row['written']:,} / {row['files']:,} |")
         serve = result.get("serve")
         if serve:
-            shown = f"{serve['seconds']:.2f}" if serve.get("seconds") is not None else "n/a"
-            lines.append(f"| {result['size']:,} | serve: save → reload sent | {shown} | | |")
-            if serve.get("build") is not None:
-                lines.append(f"| {result['size']:,} | serve: its build of the body edit | {serve['build']:.2f} | | |")
-            if serve.get("whole site") is not None:
-                lines.append(f"| {result['size']:,} | serve: save → search index and data export up to date "
-                             f"(the last body save) | {serve['whole site']:.2f} | | |")
-            if serve.get("leader seconds") is not None:
-                lines.append(f"| {result['size']:,} | serve: save → reload sent, a leader's role | "
-                             f"{serve['leader seconds']:.2f} | | |")
-                lines.append(f"| {result['size']:,} | serve: its build of the role edit | "
-                             f"{serve['leader build']:.2f} | | |")
-            if serve.get("leader whole site") is not None:
-                lines.append(f"| {result['size']:,} | serve: save → search index and data export up to date "
-                             f"(the last role save) | {serve['leader whole site']:.2f} | | |")
-            if serve.get("first") is not None:
-                lines.append(f"| {result['size']:,} | serve: its first build (from the built site) | "
-                             f"{serve['first']:.2f} | | |")
+            for label, name in _SERVE_ROWS:
+                value = serve.get(name)
+                lines.append(f"| {result['size']:,} | serve: {label} | "
+                             f"{'n/a' if value is None else f'{value:.2f}'} | | |")
         hugo = result.get("hugo")
         if hugo:
             lines.append(f"| {result['size']:,} | Hugo cold | {hugo['cold']['seconds']:.2f} | "

@@ -200,22 +200,19 @@ def catch_up(project: Path, out: Path, base_url: str | None = None, source_date:
     what loading the model reads (sources, parses, merged events, templates) and the last keys, so that
     a call after the first loads what changed since, as the preview's builds do; at 10,000 articles,
     loading the model afresh was ~2 s of each call."""
+    memory = memory if memory is not None else PreviewMemory()
     # No fingerprint (b""): nothing here asks whether anything changed since a build.
-    engine = Engine(project, out, noop.options(base_url, False, source_date), inputs=b"",
-                    parses=memory.parses if memory is not None else None)
+    engine = Engine(project, out, noop.options(base_url, False, source_date), inputs=b"", parses=memory.parses)
     try:
         briefing, _ = load_briefing(project, False, base_url, engine.article_cache().parse_articles, source_date,
-                                    memory.texts if memory is not None else None,
-                                    memory.recall if memory is not None else None, freeze=True)
-        renderer = Renderer(project, briefing.base_url, memory.templates if memory is not None else None)
-        keys = Keys(briefing, engine.articles, renderer, memory.keys if memory is not None else None)
+                                    memory.texts, memory.recall, freeze=True)
+        keys = Keys(briefing, engine.articles, Renderer(project, briefing.base_url, memory.templates), memory.keys)
         data_changed = replace_file(out / DATA_PATH, DataExport(engine.cache, engine.articles.entries,
                                                                 keys.event, engine.articles.whole)(briefing))
         searched = refresh_index(out, briefing, known=engine.search_inputs(keys, engine.searched_pages()))
         engine.save_search()
-        if memory is not None:
-            memory.keys = keys
-            memory.parses.keep_only({file.path for file in engine.articles.files})
+        memory.keys = keys
+        memory.parses.keep_only({file.path for file in engine.articles.files})
     finally:
         gc.unfreeze()
         engine.close()
