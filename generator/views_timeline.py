@@ -130,7 +130,16 @@ def latest_events(ix: Index, count: int = 6) -> list[dict]:
     for article in ix.briefing.articles:  # newest first
         for event_id in article.events:
             rank.setdefault(event_id, len(rank))
-    ordered = sorted(ix.briefing.events,
+    # The events are in the timeline's order, earliest instant first (assemble.merge_events): only the
+    # last ones, from the count-th newest instant on, can be among the newest (at 10,000 articles,
+    # ordering all ~45,000 was ~0.3 s of every summary). Those of no known year rank last, all alike.
+    newest = []
+    for event in reversed(ix.briefing.events):
+        boundary = newest[-1].when.earliest if newest and len(newest) >= count else None
+        if boundary is not None and boundary.year > 1 and event.when.earliest < boundary:
+            break
+        newest.append(event)
+    ordered = sorted(reversed(newest),  # in the timeline's order, which equal keys keep
                      key=lambda e: (-e.when.earliest.timestamp() if e.when.earliest.year > 1 else float("inf"),
                                     rank.get(e.id, len(rank))))
     return [event_view(event, ix) for event in ordered[:count]]

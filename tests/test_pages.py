@@ -15,6 +15,7 @@ import sys
 import unicodedata
 from html.parser import HTMLParser
 from pathlib import Path
+from zoneinfo import ZoneInfo
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
 import pytest
@@ -23,7 +24,8 @@ from generator.dates import parse_edtf
 from generator.errors import ContentError
 from generator.pipeline import load_briefing, render_site
 from generator.text import fold
-from generator.views import date_view
+from generator.views import Index, date_view, event_view
+from generator.views_timeline import latest_events
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "benchmarks"))
@@ -359,6 +361,35 @@ def test_the_summary_leads_with_the_newest_key_points_and_the_latest_events(site
     cards = summary.find("section", cls="whoswho").find_all("li", cls="card")
     assert len(cards) == len(briefing.leaders)
     assert "All 1 articles" not in words(summary)
+
+
+def test_the_latest_events_are_the_newest_of_all_ties_in_the_newest_articles_order(tmp_path):
+    """The summary's latest events, found from the end of the timeline's order, are what ordering every
+    event would give: newest instant first, events of one instant as the newest article reports them,
+    events of no known year last; also when many share an instant, and when few have a year."""
+    own = load_briefing(synth.write_briefing(tmp_path / "project", 60))[0]
+
+    def every_event_ordered(briefing, count):
+        rank: dict[str, int] = {}
+        for article in briefing.articles:
+            for event_id in article.events:
+                rank.setdefault(event_id, len(rank))
+        return sorted(briefing.events, key=lambda e: (
+            -e.when.earliest.timestamp() if e.when.earliest.year > 1 else float("inf"),
+            rank.get(e.id, len(rank))))[:count]
+
+    def with_dates(briefing, dates):
+        events = [dataclasses.replace(event, when=parse_edtf(dates[n % len(dates)], ZoneInfo("UTC")))
+                  for n, event in enumerate(briefing.events)]
+        events.sort(key=lambda e: (*e.when.sort_key(), e.what, e.id))  # the timeline's order
+        return dataclasses.replace(briefing, events=tuple(events))
+
+    variants = [own, with_dates(own, ["2025-03-18", "2025-03-18T14:00Z", "2025-03"]),
+                with_dates(own, ["0001", "0001-02", "../2024", "2025-01-02", "2025-01-02"] + ["0001-03"] * 300)]
+    for briefing in variants:
+        ix = Index(briefing)
+        for count in (0, 1, 6, 25, len(briefing.events) + 1):
+            assert latest_events(ix, count) == [event_view(e, ix) for e in every_event_ordered(briefing, count)]
 
 
 def test_a_long_briefings_summary_shows_its_ten_newest_articles_and_links_to_all(tmp_path):
