@@ -132,7 +132,7 @@ def latest_events(ix: Index, count: int = 6) -> list[dict]:
             rank.setdefault(event_id, len(rank))
     # The events are in the timeline's order, earliest instant first (assemble.merge_events): only the
     # last ones, from the count-th newest instant on, can be among the newest (at 10,000 articles,
-    # ordering all ~45,000 was ~0.3 s of every summary). Those of no known year rank last, all alike.
+    # ordering all ~45,000 was ~0.5 s of every summary). Those of no known year rank last, all alike.
     newest = []
     for event in reversed(ix.briefing.events):
         boundary = newest[-1].when.earliest if newest and len(newest) >= count else None
