@@ -249,7 +249,7 @@ class Renderer:
                     closure[current] = None
                     continue
                 closure[current] = (filename, source)
-                referenced = self._analysis(source)[0]
+                referenced = self.memory.analysed(self.env, source)[0]
                 if None in referenced:  # a name computed while rendering: it could be any template
                     referenced = self.env.list_templates()
                 todo.extend(r for r in referenced if r)
@@ -260,10 +260,7 @@ class Renderer:
         """The keys of `site` a template's source reads (`site.title`, `site['title']`); None when it
         uses `site` otherwise (passes it on, loops over it, calls its methods, names something else so)
         or cannot be parsed, so that it might read any."""
-        return self._analysis(source)[1]
-
-    def _analysis(self, source: str) -> tuple[list, frozenset[str] | None]:
-        return self.memory.analysed(self.env, source)
+        return self.memory.analysed(self.env, source)[1]
 
     def render_digest(self, page: Page) -> bytes:
         """A digest of what rendering reads besides the context and the templates: the page's
